@@ -1,0 +1,172 @@
+//! Key facts from the `AWS::KMS::Key` configuration items of a Config
+//! snapshot: no AWS call is made.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::{KeyFacts, KeyManager, KeySource, Lookup, Rotation, Tags};
+use crate::error::Error;
+use crate::item::{parse_timestamp, ConfigurationItem};
+
+/// The resource type of a KMS key in Config.
+pub const KMS_KEY_TYPE: &str = "AWS::KMS::Key";
+
+struct Recorded {
+    facts: KeyFacts,
+    rotation: Option<Rotation>,
+    tags: Tags,
+}
+
+/// Answers key look-ups from recorded configuration items.
+#[derive(Default)]
+pub struct ItemKeySource {
+    keys: Vec<Recorded>,
+    /// key ARN and key id → index in `keys`.
+    index: HashMap<String, usize>,
+}
+
+impl ItemKeySource {
+    /// Keeps the `AWS::KMS::Key` items among `items` (others are ignored).
+    pub fn from_items<'a>(items: impl IntoIterator<Item = &'a ConfigurationItem>) -> Self {
+        let mut source = ItemKeySource::default();
+        for item in items
+            .into_iter()
+            .filter(|i| i.resource_type == KMS_KEY_TYPE && !i.status.is_gone())
+        {
+            let recorded = recorded(item);
+            let n = source.keys.len();
+            source.index.insert(recorded.facts.arn.clone(), n);
+            source.index.insert(recorded.facts.key_id.clone(), n);
+            source.keys.push(recorded);
+        }
+        source
+    }
+
+    /// How many keys were recorded.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn find(&self, reference: &str) -> Option<&Recorded> {
+        self.index.get(reference).map(|&i| &self.keys[i])
+    }
+}
+
+fn recorded(item: &ConfigurationItem) -> Recorded {
+    let text = |names: &[&str]| item.str_field(names).unwrap_or_default().to_owned();
+    let key_id = item
+        .str_field(&["keyId", "KeyId"])
+        .unwrap_or(&item.resource_id)
+        .to_owned();
+    let arn = item
+        .str_field(&["arn", "Arn"])
+        .map(str::to_owned)
+        .or_else(|| item.arn.clone())
+        .unwrap_or_else(|| key_id.clone());
+    let manager = match item.str_field(&["keyManager", "KeyManager"]) {
+        Some("AWS") => KeyManager::Aws,
+        _ => KeyManager::Customer,
+    };
+    let date = |names: &[&str]| item.field(names).and_then(parse_timestamp);
+    let facts = KeyFacts {
+        arn,
+        key_id,
+        account_id: item.account_id.clone(),
+        manager,
+        state: text(&["keyState", "KeyState"]),
+        spec: text(&[
+            "keySpec",
+            "KeySpec",
+            "customerMasterKeySpec",
+            "CustomerMasterKeySpec",
+        ]),
+        usage: text(&["keyUsage", "KeyUsage"]),
+        origin: text(&["origin", "Origin"]),
+        custom_key_store_id: item
+            .str_field(&["customKeyStoreId", "CustomKeyStoreId"])
+            .map(str::to_owned),
+        multi_region: item
+            .bool_field(&["multiRegion", "MultiRegion"])
+            .unwrap_or(false),
+        expiration_model: item
+            .str_field(&["expirationModel", "ExpirationModel"])
+            .map(str::to_owned),
+        valid_to: date(&["validTo", "ValidTo"]),
+        deletion_date: date(&["deletionDate", "DeletionDate"]),
+    };
+    Recorded {
+        rotation: item
+            .supplementary("KeyRotationStatus")
+            .and_then(|v| rotation_from(&v)),
+        tags: item.tags.clone(),
+        facts,
+    }
+}
+
+/// `KeyRotationStatus` is recorded as a boolean, a boolean in a string, or
+/// an object like GetKeyRotationStatus's output.
+fn rotation_from(v: &Value) -> Option<Rotation> {
+    let enabled = match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.eq_ignore_ascii_case("true"),
+        Value::Object(m) => m
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("keyRotationEnabled"))
+            .and_then(|(_, v)| v.as_bool())?,
+        _ => return None,
+    };
+    let period_days = v
+        .as_object()
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("rotationPeriodInDays"))
+        })
+        .and_then(|(_, v)| v.as_i64())
+        .and_then(|d| i32::try_from(d).ok());
+    Some(Rotation {
+        enabled,
+        period_days,
+        supported: true,
+    })
+}
+
+fn not_recorded(reference: &str) -> String {
+    format!("KMS key {reference} is not among the recorded AWS::KMS::Key items")
+}
+
+#[async_trait]
+impl KeySource for ItemKeySource {
+    async fn describe(&self, reference: &str) -> Result<Lookup<KeyFacts>, Error> {
+        Ok(match self.find(reference) {
+            Some(r) => Lookup::Found(r.facts.clone()),
+            None if reference.contains("alias/") => Lookup::Unreadable(format!(
+                "alias {reference} cannot be resolved offline: Config records no aliases"
+            )),
+            None => Lookup::Unreadable(not_recorded(reference)),
+        })
+    }
+
+    async fn rotation(&self, key: &KeyFacts) -> Result<Lookup<Rotation>, Error> {
+        Ok(match self.find(&key.arn).map(|r| r.rotation) {
+            Some(Some(rotation)) => Lookup::Found(rotation),
+            Some(None) => Lookup::Unreadable(format!(
+                "the item of KMS key {} has no KeyRotationStatus",
+                key.arn
+            )),
+            None => Lookup::Unreadable(not_recorded(&key.arn)),
+        })
+    }
+
+    async fn tags(&self, key: &KeyFacts) -> Result<Lookup<Tags>, Error> {
+        Ok(match self.find(&key.arn) {
+            Some(r) => Lookup::Found(r.tags.clone()),
+            None => Lookup::Unreadable(not_recorded(&key.arn)),
+        })
+    }
+}

@@ -1,0 +1,216 @@
+//! The key directory: what is known about the KMS keys that protect
+//! resources, looked up once per key and cached.
+//!
+//! A key reference (key id, key ARN, alias name or alias ARN) resolves to a
+//! [`Lookup`]: the key's facts, or the distinct outcomes "does not exist" and
+//! "cannot be read", which every rule must turn into something other than
+//! COMPLIANT. Failures that may pass (throttling, 5xx) are errors: the
+//! invocation fails and Config retries it.
+
+mod cache;
+mod items;
+mod kms;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_smithy_types::DateTime;
+
+use crate::error::Error;
+use cache::Cache;
+pub use items::ItemKeySource;
+pub use kms::KmsKeySource;
+
+/// Who manages a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyManager {
+    Aws,
+    Customer,
+}
+
+/// What DescribeKey tells about a key (or, offline, its Config item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyFacts {
+    /// The key ARN; for an `alias/aws/...` reference that was not looked up,
+    /// the reference itself.
+    pub arn: String,
+    pub key_id: String,
+    pub account_id: Option<String>,
+    pub manager: KeyManager,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, ...; empty when unknown.
+    pub state: String,
+    /// `SYMMETRIC_DEFAULT`, `RSA_2048`, `HMAC_256`, ...; empty when unknown.
+    pub spec: String,
+    /// `ENCRYPT_DECRYPT`, `SIGN_VERIFY`, ...; empty when unknown.
+    pub usage: String,
+    /// `AWS_KMS`, `EXTERNAL`, `AWS_CLOUDHSM`, `EXTERNAL_KEY_STORE`; empty when unknown.
+    pub origin: String,
+    pub custom_key_store_id: Option<String>,
+    pub multi_region: bool,
+    /// `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE` for imported keys.
+    pub expiration_model: Option<String>,
+    pub valid_to: Option<DateTime>,
+    pub deletion_date: Option<DateTime>,
+}
+
+impl KeyFacts {
+    pub fn is_customer_managed(&self) -> bool {
+        self.manager == KeyManager::Customer
+    }
+
+    /// Facts known without a call: an `alias/aws/...` reference names an
+    /// AWS-managed key.
+    fn aws_managed_alias(reference: &str) -> Self {
+        KeyFacts {
+            arn: reference.to_owned(),
+            key_id: reference.to_owned(),
+            account_id: None,
+            manager: KeyManager::Aws,
+            state: String::new(),
+            spec: String::new(),
+            usage: String::new(),
+            origin: String::new(),
+            custom_key_store_id: None,
+            multi_region: false,
+            expiration_model: None,
+            valid_to: None,
+            deletion_date: None,
+        }
+    }
+}
+
+/// Automatic rotation of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub enabled: bool,
+    /// `RotationPeriodInDays` when KMS reports it.
+    pub period_days: Option<i32>,
+    /// `false` when the key type does not support automatic rotation.
+    pub supported: bool,
+}
+
+/// A key's tags.
+pub type Tags = BTreeMap<String, String>;
+
+/// The outcome of a look-up that reached an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup<T> {
+    Found(T),
+    /// The key does not exist (annotation-ready reason).
+    NotFound(String),
+    /// The key exists or may exist, but this could not be read (reason).
+    Unreadable(String),
+}
+
+impl<T> Lookup<T> {
+    pub fn found(&self) -> Option<&T> {
+        match self {
+            Lookup::Found(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Where key facts come from: KMS, or the `AWS::KMS::Key` items of a
+/// Config snapshot.
+#[async_trait]
+pub trait KeySource: Send + Sync {
+    /// Resolves a key id, key ARN, alias name or alias ARN.
+    async fn describe(&self, reference: &str) -> Result<Lookup<KeyFacts>, Error>;
+    /// The key's automatic rotation.
+    async fn rotation(&self, key: &KeyFacts) -> Result<Lookup<Rotation>, Error>;
+    /// The key's tags.
+    async fn tags(&self, key: &KeyFacts) -> Result<Lookup<Tags>, Error>;
+}
+
+/// How long a warm container trusts what it learnt about a key.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+
+/// Key facts by reference, each fetched at most once per key within the TTL;
+/// concurrent asks for one key share one call.
+pub struct KeyDirectory {
+    source: Box<dyn KeySource>,
+    described: Cache<Lookup<Arc<KeyFacts>>>,
+    rotations: Cache<Lookup<Rotation>>,
+    tags: Cache<Lookup<Arc<Tags>>>,
+}
+
+impl KeyDirectory {
+    pub fn new(source: impl KeySource + 'static, ttl: Duration) -> Self {
+        KeyDirectory {
+            source: Box::new(source),
+            described: Cache::new(ttl),
+            rotations: Cache::new(ttl),
+            tags: Cache::new(ttl),
+        }
+    }
+
+    /// A directory backed by KMS (DescribeKey, GetKeyRotationStatus,
+    /// ListResourceTags).
+    pub fn kms(client: aws_sdk_kms::Client) -> Self {
+        Self::new(KmsKeySource::new(client), DEFAULT_TTL)
+    }
+
+    /// The facts of the key a reference names.
+    pub async fn key(&self, reference: &str) -> Result<Lookup<Arc<KeyFacts>>, Error> {
+        let reference = reference.trim();
+        if is_aws_managed_alias(reference) {
+            return Ok(Lookup::Found(Arc::new(KeyFacts::aws_managed_alias(
+                reference,
+            ))));
+        }
+        let lookup = self
+            .described
+            .get_or_try_init(reference, || async {
+                Ok(match self.source.describe(reference).await? {
+                    Lookup::Found(f) => Lookup::Found(Arc::new(f)),
+                    Lookup::NotFound(r) => Lookup::NotFound(r),
+                    Lookup::Unreadable(r) => Lookup::Unreadable(r),
+                })
+            })
+            .await?;
+        // The same key asked for by its ARN or id later needs no call.
+        if let Lookup::Found(facts) = &lookup {
+            for alias in [&facts.arn, &facts.key_id] {
+                if alias != reference {
+                    self.described.insert_ready(alias, lookup.clone());
+                }
+            }
+        }
+        Ok(lookup)
+    }
+
+    /// The key's rotation status.
+    pub async fn rotation(&self, key: &KeyFacts) -> Result<Lookup<Rotation>, Error> {
+        self.rotations
+            .get_or_try_init(&key.arn, || self.source.rotation(key))
+            .await
+    }
+
+    /// The key's tags.
+    pub async fn tags(&self, key: &KeyFacts) -> Result<Lookup<Arc<Tags>>, Error> {
+        self.tags
+            .get_or_try_init(&key.arn, || async {
+                Ok(match self.source.tags(key).await? {
+                    Lookup::Found(t) => Lookup::Found(Arc::new(t)),
+                    Lookup::NotFound(r) => Lookup::NotFound(r),
+                    Lookup::Unreadable(r) => Lookup::Unreadable(r),
+                })
+            })
+            .await
+    }
+}
+
+/// `alias/aws/...` or an alias ARN ending so: an AWS-managed key.
+pub fn is_aws_managed_alias(reference: &str) -> bool {
+    let alias = match reference.split_once(":alias/") {
+        Some((prefix, name)) if prefix.starts_with("arn:") => name,
+        _ => match reference.strip_prefix("alias/") {
+            Some(name) => name,
+            None => return false,
+        },
+    };
+    alias.starts_with("aws/")
+}

@@ -1,0 +1,186 @@
+//! The Lambda side: `serve(&RULE)` runs a rule under the Lambda runtime,
+//! with JSON logs, one summary line per invocation, and errors reported as
+//! diagnostics that say whether Config's retry may help.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use lambda_runtime::Error as LambdaError;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::aws::AwsContext;
+use crate::error::Error;
+use crate::event::Invocation;
+use crate::params::{Parameters, ASSUME_EXECUTION_ROLE};
+use crate::report::{ConfigReporter, Counts};
+use crate::rule::Rule;
+use crate::run::{run, Environment};
+
+/// What one invocation did; returned to Lambda and logged.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub rule: &'static str,
+    pub message_type: &'static str,
+    pub evaluated: usize,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub stale_retired: usize,
+    pub aws_calls: BTreeMap<String, u64>,
+    pub duration_ms: u128,
+}
+
+/// The state a warm container keeps between invocations: AWS access and
+/// key caches, one set per execution role (or the function's own).
+pub struct Handler {
+    base: AwsContext,
+    environments: Mutex<HashMap<Option<String>, Arc<Environment>>>,
+}
+
+impl Handler {
+    pub fn new(base: AwsContext) -> Self {
+        Handler {
+            base,
+            environments: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The standard AWS configuration of the function.
+    pub async fn from_env() -> Self {
+        Self::new(AwsContext::from_env().await)
+    }
+
+    async fn environment(&self, role: Option<&str>, session: &str) -> Arc<Environment> {
+        let mut envs = self.environments.lock().await;
+        let key = role.map(str::to_owned);
+        if let Some(env) = envs.get(&key) {
+            return env.clone();
+        }
+        let aws = match role {
+            Some(arn) => self.base.assume_role(arn, session).await,
+            None => self.base.clone(),
+        };
+        let env = Arc::new(Environment::live(aws));
+        envs.insert(key, env.clone());
+        env
+    }
+
+    /// Handles one raw Config event: decode, check parameters (before any
+    /// AWS call), evaluate, deliver.
+    pub async fn handle(&self, rule: &dyn Rule, event: Value) -> Result<Summary, Error> {
+        let started = Instant::now();
+        let spec = rule.spec();
+        let invocation = Invocation::from_value(event)?;
+        let params = Parameters::parse(spec.parameters, &invocation.parameters)?;
+        let token = invocation
+            .result_token
+            .clone()
+            .ok_or_else(|| Error::Event("resultToken is missing".into()))?;
+        let role = if params.bool(ASSUME_EXECUTION_ROLE) {
+            Some(invocation.execution_role_arn.as_deref().ok_or_else(|| {
+                Error::parameter(
+                    ASSUME_EXECUTION_ROLE,
+                    "is true, but the event carries no executionRoleArn to assume",
+                )
+            })?)
+        } else {
+            None
+        };
+        let env = self.environment(role, &format!("atrest-{}", spec.id)).await;
+        let aws = env.aws.as_ref().unwrap_or(&self.base);
+        let before = aws.calls().snapshot();
+        let mut reporter = ConfigReporter::new(aws.config(), token);
+        let result = run(rule, &invocation, &params, &env, &mut reporter).await;
+        let aws_calls = aws.calls().since(&before);
+        let duration_ms = started.elapsed().as_millis();
+        match result {
+            Ok(outcome) => {
+                let summary = Summary {
+                    rule: spec.id,
+                    message_type: outcome.message_type,
+                    evaluated: outcome.counts.total(),
+                    counts: outcome.counts,
+                    stale_retired: outcome.stale,
+                    aws_calls,
+                    duration_ms,
+                };
+                tracing::info!(
+                    rule = spec.id,
+                    message_type = summary.message_type,
+                    evaluated = summary.evaluated,
+                    compliant = summary.counts.compliant,
+                    non_compliant = summary.counts.non_compliant,
+                    not_applicable = summary.counts.not_applicable,
+                    stale_retired = summary.stale_retired,
+                    delivered = reporter.delivered(),
+                    aws_calls = ?summary.aws_calls,
+                    duration_ms = summary.duration_ms as u64,
+                    "invocation complete"
+                );
+                Ok(summary)
+            }
+            Err(e) => {
+                tracing::error!(
+                    rule = spec.id,
+                    message_type = invocation.trigger.message_type(),
+                    error_type = e.kind_name(),
+                    retryable = e.is_retryable(),
+                    delivered = reporter.delivered(),
+                    aws_calls = ?aws_calls,
+                    duration_ms = duration_ms as u64,
+                    error = %e,
+                    "invocation failed"
+                );
+                Err(e)
+            }
+        }
+    }
+}
+
+impl From<Error> for Diagnostic {
+    fn from(e: Error) -> Self {
+        let retry = if e.is_retryable() { "Retryable." } else { "" };
+        Diagnostic {
+            error_type: format!("atrest.{retry}{}", e.kind_name()),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// JSON logs to stdout; the level from `RUST_LOG` or Lambda's
+/// `AWS_LAMBDA_LOG_LEVEL`, `info` by default.
+pub fn init_logging() {
+    let level = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_ascii_lowercase()))
+        .unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_current_span(false)
+        .flatten_event(true)
+        .try_init();
+}
+
+/// Runs `rule` as a Lambda function. Call it from the rule's binary:
+/// `fn main() -> Result<(), lambda_runtime::Error> { serve(&RULE) }`.
+pub fn serve(rule: &'static dyn Rule) -> Result<(), LambdaError> {
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let handler = Arc::new(Handler::from_env().await);
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+            let handler = handler.clone();
+            async move { handler.handle(rule, event.payload).await }
+        }))
+        .await
+    })
+}

@@ -1,0 +1,240 @@
+//! Rule parameters: declared per rule in its [`RuleSpec`](crate::rule::RuleSpec),
+//! passed by Config as strings, checked and typed here before any AWS call.
+
+use std::collections::BTreeMap;
+
+use crate::error::Error;
+
+/// What a parameter holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// `true` or `false` (any case).
+    Bool,
+    /// A whole number within bounds.
+    Integer { min: i64, max: i64 },
+    /// Free text.
+    Text,
+    /// A comma-separated list; spaces are trimmed, empty entries ignored.
+    List,
+    /// A comma-separated list of KMS key references: key ARNs, alias ARNs,
+    /// alias names (`alias/...`) or key ids.
+    KeyList,
+}
+
+impl ParamKind {
+    /// How the kind reads in documentation and the rule manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamKind::Bool => "boolean",
+            ParamKind::Integer { .. } => "integer",
+            ParamKind::Text => "string",
+            ParamKind::List => "list",
+            ParamKind::KeyList => "kms-key-list",
+        }
+    }
+}
+
+/// One declared parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    /// The value used when the parameter is absent or empty.
+    pub default: Option<&'static str>,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// Parameters every rule accepts, handled by the shared crate.
+pub const COMMON: &[ParamSpec] = &[ParamSpec {
+    name: ASSUME_EXECUTION_ROLE,
+    kind: ParamKind::Bool,
+    default: Some("false"),
+    required: false,
+    description: "Make the rule's AWS calls with credentials from STS AssumeRole on the event's \
+                  executionRoleArn (central-account and organisation set-ups).",
+}];
+
+/// Name of the common parameter that switches on the execution role.
+pub const ASSUME_EXECUTION_ROLE: &str = "assumeExecutionRole";
+
+/// A checked parameter value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamValue {
+    Bool(bool),
+    Integer(i64),
+    Text(String),
+    List(Vec<String>),
+}
+
+/// A rule's parameters after checking: every declared parameter has its
+/// value or its default; nothing undeclared is present.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parameters {
+    values: BTreeMap<&'static str, ParamValue>,
+}
+
+impl Parameters {
+    /// Checks raw parameters against the rule's declarations (plus
+    /// [`COMMON`]). Unknown names, malformed values and missing required
+    /// parameters are errors naming the parameter and what was expected.
+    pub fn parse(specs: &[ParamSpec], raw: &BTreeMap<String, String>) -> Result<Self, Error> {
+        let all = || specs.iter().chain(COMMON.iter());
+        for name in raw.keys() {
+            if !all().any(|s| s.name == name) {
+                let known: Vec<&str> = all().map(|s| s.name).collect();
+                return Err(Error::parameter(
+                    name.as_str(),
+                    format!(
+                        "unknown parameter (this rule accepts: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut values = BTreeMap::new();
+        for spec in all() {
+            let given = raw
+                .get(spec.name)
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty());
+            let text = match (given, spec.default) {
+                (Some(v), _) => v,
+                (None, Some(d)) => d,
+                (None, None) if spec.required => {
+                    return Err(Error::parameter(
+                        spec.name,
+                        format!("required, expected {}", expectation(spec.kind)),
+                    ))
+                }
+                (None, None) => continue,
+            };
+            values.insert(spec.name, parse_value(spec, text)?);
+        }
+        Ok(Parameters { values })
+    }
+
+    /// A boolean parameter; `false` when it is not declared.
+    pub fn bool(&self, name: &str) -> bool {
+        matches!(self.values.get(name), Some(ParamValue::Bool(true)))
+    }
+
+    /// A list parameter; empty when absent.
+    pub fn list(&self, name: &str) -> &[String] {
+        match self.values.get(name) {
+            Some(ParamValue::List(l)) => l,
+            _ => &[],
+        }
+    }
+
+    /// A text parameter.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(ParamValue::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// An integer parameter.
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        match self.values.get(name) {
+            Some(ParamValue::Integer(i)) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+fn expectation(kind: ParamKind) -> String {
+    match kind {
+        ParamKind::Bool => "`true` or `false`".into(),
+        ParamKind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+        ParamKind::Text => "a string".into(),
+        ParamKind::List => "a comma-separated list".into(),
+        ParamKind::KeyList => {
+            "a comma-separated list of KMS key ARNs, alias ARNs, alias names (alias/...) or key ids"
+                .into()
+        }
+    }
+}
+
+fn parse_value(spec: &ParamSpec, text: &str) -> Result<ParamValue, Error> {
+    let bad = |detail: String| {
+        Error::parameter(
+            spec.name,
+            format!("expected {}, got {detail}", expectation(spec.kind)),
+        )
+    };
+    match spec.kind {
+        ParamKind::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" => Ok(ParamValue::Bool(true)),
+            "false" => Ok(ParamValue::Bool(false)),
+            _ => Err(bad(format!("`{text}`"))),
+        },
+        ParamKind::Integer { min, max } => match text.parse::<i64>() {
+            Ok(i) if (min..=max).contains(&i) => Ok(ParamValue::Integer(i)),
+            _ => Err(bad(format!("`{text}`"))),
+        },
+        ParamKind::Text => Ok(ParamValue::Text(text.to_owned())),
+        ParamKind::List => Ok(ParamValue::List(split_list(text))),
+        ParamKind::KeyList => {
+            let list = split_list(text);
+            if let Some(wrong) = list.iter().find(|k| !is_key_reference(k)) {
+                return Err(bad(format!("`{wrong}`")));
+            }
+            Ok(ParamValue::List(list))
+        }
+    }
+}
+
+/// Splits a comma-separated list: entries trimmed, empty ones dropped.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `s` names a KMS key: a key or alias ARN, an alias name, or a key
+/// id (a UUID, or `mrk-` and 32 hex digits for multi-Region keys).
+pub fn is_key_reference(s: &str) -> bool {
+    if let Some(name) = s.strip_prefix("alias/") {
+        return is_alias_name(name);
+    }
+    if let Some(rest) = s.strip_prefix("arn:") {
+        // arn:PARTITION:kms:REGION:ACCOUNT:key/ID | alias/NAME
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        let [partition, service, region, account, resource] = parts.as_slice() else {
+            return false;
+        };
+        return partition.starts_with("aws")
+            && *service == "kms"
+            && !region.is_empty()
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && (resource.strip_prefix("key/").is_some_and(is_key_id)
+                || resource.strip_prefix("alias/").is_some_and(is_alias_name));
+    }
+    is_key_id(s)
+}
+
+fn is_alias_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 250
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b))
+}
+
+/// A key id: a UUID, or a multi-Region key id `mrk-` + 32 hex digits.
+pub fn is_key_id(s: &str) -> bool {
+    if let Some(hex) = s.strip_prefix("mrk-") {
+        return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}

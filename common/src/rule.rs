@@ -1,0 +1,146 @@
+//! What a rule is: its specification, and the two ways it judges resources.
+
+use async_trait::async_trait;
+use aws_smithy_types::DateTime;
+
+use crate::aws::AwsContext;
+use crate::error::Error;
+use crate::evaluation::Verdict;
+use crate::item::ConfigurationItem;
+use crate::keys::KeyDirectory;
+use crate::params::{ParamSpec, Parameters, COMMON};
+use crate::report::Outbox;
+
+/// When Config invokes the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Triggers {
+    /// On configuration changes (and oversized changes) of in-scope resources.
+    pub change: bool,
+    /// On a schedule: the rule sweeps the account itself.
+    pub periodic: bool,
+}
+
+/// The PCI DSS requirements a rule's results evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PciDss {
+    pub v3_2_1: &'static [&'static str],
+    pub v4_0: &'static [&'static str],
+}
+
+/// Everything about a rule except its judgement: the single source of the
+/// Lambda function, the Config rule, the IAM role and the documentation.
+#[derive(Debug)]
+pub struct RuleSpec {
+    /// Kebab-case, the state that is wanted (`ebs-volume-encrypted`).
+    pub id: &'static str,
+    pub description: &'static str,
+    /// The resource types of the rule's scope (and of its evaluations).
+    pub resource_types: &'static [&'static str],
+    pub triggers: Triggers,
+    /// The rule's own parameters; [`COMMON`] ones are added by the crate.
+    pub parameters: &'static [ParamSpec],
+    /// The IAM actions of the rule's own AWS calls (see
+    /// [`RuleSpec::iam_actions`] for the full set).
+    pub own_iam_actions: &'static [&'static str],
+    pub pci_dss: PciDss,
+    /// The Lambda time-out.
+    pub timeout_seconds: u32,
+}
+
+impl RuleSpec {
+    /// Every parameter the rule accepts: its own, then the common ones.
+    pub fn all_parameters(&self) -> impl Iterator<Item = &ParamSpec> {
+        self.parameters.iter().chain(COMMON.iter())
+    }
+
+    /// Every IAM action the rule's function needs: its own calls plus the
+    /// Config contract's (PutEvaluations; GetResourceConfigHistory for
+    /// oversized changes; GetComplianceDetailsByConfigRule for stale
+    /// results of periodic sweeps). Sorted, without duplicates.
+    pub fn iam_actions(&self) -> Vec<&'static str> {
+        let mut actions: Vec<&'static str> = self.own_iam_actions.to_vec();
+        actions.push("config:PutEvaluations");
+        if self.triggers.change {
+            actions.push("config:GetResourceConfigHistory");
+        }
+        if self.triggers.periodic {
+            actions.push("config:GetComplianceDetailsByConfigRule");
+        }
+        actions.sort_unstable();
+        actions.dedup();
+        actions
+    }
+
+    /// Whether `resource_type` is in the rule's scope.
+    pub fn covers(&self, resource_type: &str) -> bool {
+        self.resource_types.contains(&resource_type)
+    }
+}
+
+/// What a rule may use while judging.
+pub struct RuleContext<'a> {
+    pub params: &'a Parameters,
+    pub keys: &'a KeyDirectory,
+    aws: Option<&'a AwsContext>,
+    /// The OrderingTimestamp of what is reported now.
+    pub timestamp: DateTime,
+    /// The account under evaluation, where known.
+    pub account_id: Option<&'a str>,
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn new(
+        params: &'a Parameters,
+        keys: &'a KeyDirectory,
+        aws: Option<&'a AwsContext>,
+        timestamp: DateTime,
+        account_id: Option<&'a str>,
+    ) -> Self {
+        RuleContext {
+            params,
+            keys,
+            aws,
+            timestamp,
+            account_id,
+        }
+    }
+
+    /// AWS access, for rules that list resources themselves; offline
+    /// (snapshot) runs have none.
+    pub fn aws(&self) -> Result<&'a AwsContext, Error> {
+        self.aws.ok_or_else(|| {
+            Error::Unsupported("this evaluation needs AWS access, and runs offline".into())
+        })
+    }
+}
+
+/// One Config rule.
+#[async_trait]
+pub trait Rule: Send + Sync {
+    fn spec(&self) -> &'static RuleSpec;
+
+    /// Judges one configuration item of a type in the rule's scope. The item
+    /// is the source of truth for its own resource; AWS calls (through
+    /// `ctx`) only fill in what it lacks, such as the facts of its key.
+    async fn evaluate_item(
+        &self,
+        item: &ConfigurationItem,
+        ctx: &RuleContext<'_>,
+    ) -> Result<Verdict, Error> {
+        let _ = (item, ctx);
+        Err(Error::Unsupported(format!(
+            "rule {} has no change-triggered evaluation",
+            self.spec().id
+        )))
+    }
+
+    /// Sweeps the account (periodic trigger), pushing one evaluation per
+    /// resource as it goes.
+    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+        let _ = (ctx, out);
+        Err(Error::Unsupported(format!(
+            "rule {} has no periodic sweep",
+            self.spec().id
+        )))
+    }
+}
