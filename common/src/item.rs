@@ -252,19 +252,23 @@ impl TryFrom<RawItem> for ConfigurationItem {
         })?;
         let configuration = match decode_json_string(raw.configuration) {
             Value::String(s) if s.is_empty() => Value::Null,
-            Value::String(_) => return Err(format!(
+            Value::String(_) => {
+                return Err(format!(
                 "{resource_type} {resource_id}: configuration is a string but not a JSON object"
-            )),
+            ))
+            }
             v => v,
         };
-        let supplementary_configuration =
-            match decode_json_string(raw.supplementary_configuration) {
-                Value::Object(m) => m,
-                Value::Null => Map::new(),
-                _ => return Err(format!(
+        let supplementary_configuration = match decode_json_string(raw.supplementary_configuration)
+        {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            _ => {
+                return Err(format!(
                     "{resource_type} {resource_id}: supplementaryConfiguration is not an object"
-                )),
-            };
+                ))
+            }
+        };
         Ok(ConfigurationItem {
             version: raw.configuration_item_version.or(raw.version),
             capture_time: parse_timestamp(&raw.configuration_item_capture_time),

@@ -22,6 +22,8 @@ pub mod report;
 pub mod rule;
 pub mod run;
 pub mod stale;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{AwsError, AwsErrorKind, Error};
 pub use evaluation::{Compliance, Evaluation, Verdict};

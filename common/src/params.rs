@@ -109,7 +109,17 @@ impl Parameters {
                 }
                 (None, None) => continue,
             };
-            values.insert(spec.name, parse_value(spec, text)?);
+            let value = parse_value(spec, text)?;
+            if spec.required && matches!(&value, ParamValue::List(l) if l.is_empty()) {
+                return Err(Error::parameter(
+                    spec.name,
+                    format!(
+                        "required, expected {}, got an empty list",
+                        expectation(spec.kind)
+                    ),
+                ));
+            }
+            values.insert(spec.name, value);
         }
         Ok(Parameters { values })
     }

@@ -92,7 +92,6 @@ impl ConfigReporter {
     }
 
     async fn send(&mut self, mut batch: Vec<Evaluation>) -> Result<(), Error> {
-        let total = batch.len();
         let mut last_detail = String::new();
         for round in 1..=self.max_rounds {
             if round > 1 {
@@ -111,7 +110,7 @@ impl ConfigReporter {
                 .map_err(|e| AwsError::from_sdk("config", "PutEvaluations", &e))?;
             let failed = out.failed_evaluations();
             if failed.is_empty() {
-                self.delivered += total;
+                self.delivered += batch.len();
                 return Ok(());
             }
             let before = batch.len();
@@ -123,7 +122,7 @@ impl ConfigReporter {
             });
             if batch.is_empty() {
                 // Config named evaluations we did not send: nothing to resend.
-                self.delivered += total;
+                self.delivered += before;
                 return Ok(());
             }
             self.delivered += before - batch.len();
