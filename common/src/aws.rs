@@ -12,6 +12,7 @@ use aws_sdk_config::config::{Intercept, SharedCredentialsProvider, SharedInterce
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// The SDK retry policy of every atrest client: standard mode with 10
@@ -61,20 +62,28 @@ impl Intercept for CallCounter {
         "atrest.CallCounter"
     }
 
-    fn read_before_execution(
+    // Serialization runs once per operation, after the operation's
+    // configuration (and so its metadata) is in the bag.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {
-            self.record(format!(
-                "{}:{}",
-                meta.service().to_ascii_lowercase(),
-                meta.name()
-            ));
+            self.record(format!("{}:{}", iam_prefix(meta.service()), meta.name()));
         }
         Ok(())
     }
+}
+
+/// The IAM action prefix of an SDK service id ("Config Service" → "config").
+fn iam_prefix(service_id: &str) -> String {
+    let lower = service_id.to_ascii_lowercase();
+    lower
+        .strip_suffix(" service")
+        .unwrap_or(&lower)
+        .replace(' ', "")
 }
 
 /// The SDK configuration and interceptors every client of one set of
