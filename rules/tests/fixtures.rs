@@ -1,0 +1,157 @@
+//! Fixture tests: every file under `fixtures/<rule-id>/<compliance>/` is one
+//! case: a configuration item (with the `AWS::KMS::Key` items that give the
+//! key facts, and optional rule parameters) that the rule must judge as the
+//! folder says, with an annotation containing the fixture's `annotation`.
+//! Cases run offline: key facts come from the fixture's key items.
+
+use std::path::{Path, PathBuf};
+
+use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
+use atrest_common::{
+    run, Compliance, ConfigurationItem, DryRun, Environment, Invocation, KeyDirectory, Parameters,
+    Rule,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Fixture {
+    description: String,
+    #[serde(default)]
+    keys: Vec<ConfigurationItem>,
+    configuration_item: Value,
+    #[serde(default)]
+    rule_parameters: Option<Value>,
+    #[serde(default)]
+    event_left_scope: bool,
+    annotation: String,
+}
+
+fn fixtures_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn expected(folder: &str) -> Compliance {
+    match folder {
+        "compliant" => Compliance::Compliant,
+        "non_compliant" => Compliance::NonCompliant,
+        "not_applicable" => Compliance::NotApplicable,
+        other => panic!("unexpected fixture folder {other}"),
+    }
+}
+
+/// A Config change notification carrying the fixture's item.
+fn change_event(f: &Fixture) -> Value {
+    let invoking = json!({
+        "configurationItem": f.configuration_item,
+        "notificationCreationTime": "2026-11-29T08:16:00.000Z",
+        "messageType": "ConfigurationItemChangeNotification",
+        "recordVersion": "1.3",
+    });
+    let mut event = json!({
+        "version": "1.0",
+        "invokingEvent": invoking.to_string(),
+        "resultToken": "TESTMODE",
+        "eventLeftScope": f.event_left_scope,
+        "configRuleName": "fixture-rule",
+        "accountId": "123456789012",
+    });
+    if let Some(p) = &f.rule_parameters {
+        event["ruleParameters"] = Value::String(p.to_string());
+    }
+    event
+}
+
+async fn judge(rule: &dyn Rule, f: &Fixture) -> Result<(Compliance, String), String> {
+    let invocation = Invocation::from_value(change_event(f)).map_err(|e| e.to_string())?;
+    let params = Parameters::parse(rule.spec().parameters, &invocation.parameters)
+        .map_err(|e| e.to_string())?;
+    let env = Environment {
+        aws: None,
+        keys: KeyDirectory::new(ItemKeySource::from_items(&f.keys), DEFAULT_TTL),
+    };
+    let mut sink = DryRun::default();
+    run(rule, &invocation, &params, &env, &mut sink)
+        .await
+        .map_err(|e| e.to_string())?;
+    match sink.evaluations.as_slice() {
+        [e] => Ok((e.compliance, e.annotation.clone().unwrap_or_default())),
+        other => Err(format!("expected one evaluation, got {other:?}")),
+    }
+}
+
+#[tokio::test]
+async fn every_fixture_is_judged_as_its_folder_says() {
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    let mut rule_dirs: Vec<PathBuf> = std::fs::read_dir(fixtures_root())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    rule_dirs.sort();
+    for rule_dir in rule_dirs {
+        let id = rule_dir.file_name().unwrap().to_string_lossy().to_string();
+        let rule =
+            atrest_rules::find(&id).unwrap_or_else(|| panic!("fixtures for unknown rule {id}"));
+        for folder in ["compliant", "non_compliant", "not_applicable"] {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(rule_dir.join(folder))
+                .unwrap_or_else(|e| panic!("{id}/{folder}: {e}"))
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            assert!(!files.is_empty(), "{id}/{folder} has no fixture");
+            for file in files {
+                cases += 1;
+                let name = format!(
+                    "{id}/{folder}/{}",
+                    file.file_name().unwrap().to_string_lossy()
+                );
+                let text = std::fs::read_to_string(&file).unwrap();
+                let fixture: Fixture = match serde_json::from_str(&text) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        failures.push(format!("{name}: unreadable fixture: {e}"));
+                        continue;
+                    }
+                };
+                match judge(rule, &fixture).await {
+                    Ok((compliance, annotation)) => {
+                        if compliance != expected(folder)
+                            || !annotation.contains(&fixture.annotation)
+                        {
+                            failures.push(format!(
+                                "{name} ({}): got {compliance} \"{annotation}\", expected {} with \"{}\"",
+                                fixture.description,
+                                expected(folder),
+                                fixture.annotation
+                            ));
+                        }
+                    }
+                    Err(e) => failures.push(format!("{name}: {e}")),
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} fixtures failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(cases >= 3);
+}
+
+#[test]
+fn every_change_triggered_rule_has_fixtures() {
+    for rule in atrest_rules::ALL {
+        let spec = rule.spec();
+        if spec.triggers.change {
+            for folder in ["compliant", "non_compliant", "not_applicable"] {
+                let dir = fixtures_root().join(spec.id).join(folder);
+                assert!(dir.is_dir(), "{} lacks {folder} fixtures", spec.id);
+            }
+        }
+    }
+}
