@@ -1,0 +1,64 @@
+//! Reading the files a command is given: Config rule events, and the
+//! configuration items of snapshot, history or plain JSON files.
+
+use std::path::Path;
+
+use atrest_common::{ConfigurationItem, Invocation};
+use serde_json::Value;
+
+use crate::CliError;
+
+/// Reads and parses a JSON file.
+pub fn read_json(path: &Path) -> Result<Value, CliError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| CliError::Json { path: name, source })
+}
+
+/// Decodes a Config rule event file.
+pub fn read_event(path: &Path) -> Result<Invocation, CliError> {
+    let value = read_json(path)?;
+    Invocation::from_value(value).map_err(|source| CliError::Rule {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The configuration items of a file: a Config snapshot or history file
+/// (`configurationItems`), a JSON array of items, or one item.
+pub fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>, CliError> {
+    let name = path.display().to_string();
+    let value = read_json(path)?;
+    let list = match value {
+        Value::Object(mut m) if m.contains_key("configurationItems") => {
+            m.remove("configurationItems").unwrap_or_default()
+        }
+        Value::Array(_) => value,
+        Value::Object(ref m) if m.contains_key("resourceType") => Value::Array(vec![value]),
+        _ => {
+            return Err(CliError::Input {
+                path: name,
+                problem: "neither a Config snapshot (configurationItems) nor configuration items"
+                    .into(),
+            })
+        }
+    };
+    let Value::Array(list) = list else {
+        return Err(CliError::Input {
+            path: name,
+            problem: "configurationItems is not a list".into(),
+        });
+    };
+    list.into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::from_value(v).map_err(|e| CliError::Input {
+                path: name.clone(),
+                problem: format!("configuration item #{}: {e}", i + 1),
+            })
+        })
+        .collect()
+}
