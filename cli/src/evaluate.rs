@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
 use atrest_common::{
-    aws::AwsContext, Compliance, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory,
-    Parameters,
+    aws::AwsContext, Compliance, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Parameters,
 };
 
 use crate::inputs::{read_event, read_items};
@@ -33,8 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<u8, CliError> {
-    let rule =
-        atrest_rules::find(&args.rule).ok_or_else(|| CliError::UnknownRule(args.rule.clone()))?;
+    let rule = atrest_rules::find(&args.rule).ok_or_else(|| CliError::UnknownRule(args.rule.clone()))?;
     // Read everything before evaluating anything: bad input reports nothing.
     let invocations = args
         .event
@@ -43,12 +41,11 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         .collect::<Result<Vec<_>, CliError>>()?;
     let mut checked = Vec::new();
     for (path, invocation) in invocations {
-        let params = Parameters::parse(rule.spec().parameters, &invocation.parameters).map_err(
-            |source| CliError::Rule {
+        let params =
+            Parameters::parse(rule.spec().parameters, &invocation.parameters).map_err(|source| CliError::Rule {
                 path: path.clone(),
                 source,
-            },
-        )?;
+            })?;
         checked.push((path, invocation, params));
     }
     let key_items = args.keys.as_deref().map(read_items).transpose()?;
@@ -73,14 +70,14 @@ pub fn run(args: Args) -> Result<u8, CliError> {
             };
             let mut dry = DryRun::default();
             if args.put {
-                let aws = env.aws.as_ref().ok_or_else(|| {
-                    fail(atrest_common::Error::Unsupported(
-                        "--put needs AWS access".into(),
-                    ))
-                })?;
-                let token = invocation.result_token.clone().ok_or_else(|| {
-                    fail(atrest_common::Error::Event("resultToken is missing".into()))
-                })?;
+                let aws = env
+                    .aws
+                    .as_ref()
+                    .ok_or_else(|| fail(atrest_common::Error::Unsupported("--put needs AWS access".into())))?;
+                let token = invocation
+                    .result_token
+                    .clone()
+                    .ok_or_else(|| fail(atrest_common::Error::Event("resultToken is missing".into())))?;
                 let mut reporter = Tee {
                     inner: ConfigReporter::new(aws.config(), token),
                     copy: &mut dry,
@@ -105,16 +102,11 @@ pub fn run(args: Args) -> Result<u8, CliError> {
 
     let stdout = std::io::stdout();
     write(&findings, args.format, &mut stdout.lock())?;
-    Ok(
-        if findings
-            .iter()
-            .any(|f| f.compliance == Compliance::NonCompliant)
-        {
-            EXIT_NON_COMPLIANT
-        } else {
-            EXIT_OK
-        },
-    )
+    Ok(if findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
+        EXIT_NON_COMPLIANT
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Sends to Config and keeps a copy for printing.
@@ -125,10 +117,7 @@ struct Tee<'a> {
 
 #[async_trait::async_trait]
 impl EvaluationSink for Tee<'_> {
-    async fn push(
-        &mut self,
-        evaluation: atrest_common::Evaluation,
-    ) -> Result<(), atrest_common::Error> {
+    async fn push(&mut self, evaluation: atrest_common::Evaluation) -> Result<(), atrest_common::Error> {
         self.copy.push(evaluation.clone()).await?;
         self.inner.push(evaluation).await
     }

@@ -41,8 +41,7 @@ pub fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>, CliError> {
         _ => {
             return Err(CliError::Input {
                 path: name,
-                problem: "neither a Config snapshot (configurationItems) nor configuration items"
-                    .into(),
+                problem: "neither a Config snapshot (configurationItems) nor configuration items".into(),
             })
         }
     };

@@ -65,24 +65,15 @@ fn main() -> ExitCode {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("{path} is not valid JSON: {source}")]
-    Json {
-        path: String,
-        source: serde_json::Error,
-    },
+    Json { path: String, source: serde_json::Error },
     #[error("{path}: {problem}")]
     Input { path: String, problem: String },
     #[error("unknown rule `{0}` (see `atrest rules`)")]
     UnknownRule(String),
     #[error("{path}: {source}")]
-    Rule {
-        path: String,
-        source: atrest_common::Error,
-    },
+    Rule { path: String, source: atrest_common::Error },
     #[error("cannot write the output: {0}")]
     Write(std::io::Error),
     #[error("cannot start the async runtime: {0}")]

@@ -25,12 +25,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        rule: &'static str,
-        e: Evaluation,
-        account_id: Option<String>,
-        region: Option<String>,
-    ) -> Self {
+    pub fn new(rule: &'static str, e: Evaluation, account_id: Option<String>, region: Option<String>) -> Self {
         Finding {
             rule,
             ordering_timestamp: e
@@ -51,8 +46,7 @@ impl Finding {
 pub fn write(findings: &[Finding], format: Format, out: &mut dyn Write) -> Result<(), CliError> {
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, findings)
-                .map_err(|e| CliError::Write(e.into()))?;
+            serde_json::to_writer_pretty(&mut *out, findings).map_err(|e| CliError::Write(e.into()))?;
             writeln!(out).map_err(CliError::Write)
         }
         Format::Table => table(findings, out).map_err(CliError::Write),
@@ -60,13 +54,7 @@ pub fn write(findings: &[Finding], format: Format, out: &mut dyn Write) -> Resul
 }
 
 fn table(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<()> {
-    let headers = [
-        "RULE",
-        "RESOURCE TYPE",
-        "RESOURCE ID",
-        "COMPLIANCE",
-        "ANNOTATION",
-    ];
+    let headers = ["RULE", "RESOURCE TYPE", "RESOURCE ID", "COMPLIANCE", "ANNOTATION"];
     let rows: Vec<[&str; 5]> = findings
         .iter()
         .map(|f| {

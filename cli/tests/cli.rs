@@ -6,10 +6,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 fn atrest(args: &[&str]) -> Output {
@@ -60,12 +57,7 @@ fn evaluate_prints_every_verdict_of_the_bundled_events_as_json() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["resourceId"].as_str().unwrap(),
-                f["compliance"].as_str().unwrap(),
-            )
-        })
+        .map(|f| (f["resourceId"].as_str().unwrap(), f["compliance"].as_str().unwrap()))
         .collect();
     assert_eq!(
         got,
@@ -81,10 +73,7 @@ fn evaluate_prints_every_verdict_of_the_bundled_events_as_json() {
     assert_eq!(first["resourceType"], "AWS::EC2::Volume");
     assert_eq!(first["accountId"], "111122223333");
     assert_eq!(first["orderingTimestamp"], "2026-11-29T08:15:42.123Z");
-    assert!(findings[1]["annotation"]
-        .as_str()
-        .unwrap()
-        .contains("AWS-managed"));
+    assert!(findings[1]["annotation"].as_str().unwrap().contains("AWS-managed"));
 }
 
 #[test]
@@ -119,8 +108,7 @@ fn bad_input_is_one_line_on_stderr_exit_two_and_no_report() {
     std::fs::write(&not_json, "{ this is not json").unwrap();
     let bad_param = dir.join("bad-param.json");
     let mut event: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/events/ebs-volume-customer-key.json"))
-            .unwrap(),
+        &std::fs::read_to_string(root().join("examples/events/ebs-volume-customer-key.json")).unwrap(),
     )
     .unwrap();
     event["ruleParameters"] = Value::String(r#"{"allowAwsManagedKeys": "maybe"}"#.into());
@@ -129,12 +117,7 @@ fn bad_input_is_one_line_on_stderr_exit_two_and_no_report() {
 
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
-            vec![
-                "--rule".into(),
-                "no-such-rule".into(),
-                "--event".into(),
-                good.into(),
-            ],
+            vec!["--rule".into(), "no-such-rule".into(), "--event".into(), good.into()],
             "unknown rule `no-such-rule`",
         ),
         (
@@ -184,16 +167,9 @@ fn bad_input_is_one_line_on_stderr_exit_two_and_no_report() {
         let o = atrest(&refs);
         assert_eq!(o.status.code(), Some(2), "{all:?}");
         let err = stderr(&o);
-        assert!(
-            err.starts_with("atrest: ") && err.contains(expected),
-            "{all:?}: {err}"
-        );
+        assert!(err.starts_with("atrest: ") && err.contains(expected), "{all:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(
-            stdout(&o).is_empty(),
-            "nothing may be reported: {}",
-            stdout(&o)
-        );
+        assert!(stdout(&o).is_empty(), "nothing may be reported: {}", stdout(&o));
     }
 }
 
@@ -223,10 +199,7 @@ fn rules_lists_the_catalogue() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        params,
-        ["kmsKeyArns", "allowAwsManagedKeys", "assumeExecutionRole"]
-    );
+    assert_eq!(params, ["kmsKeyArns", "allowAwsManagedKeys", "assumeExecutionRole"]);
     assert_eq!(ebs["pciDss"]["v4.0"][0], "3.5.1");
 
     let o = atrest(&["rules"]);

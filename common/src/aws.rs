@@ -48,12 +48,7 @@ impl CallCounter {
     }
 
     fn record(&self, key: String) {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key)
-            .or_insert(0) += 1;
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_insert(0) += 1;
     }
 }
 
@@ -80,10 +75,7 @@ impl Intercept for CallCounter {
 /// The IAM action prefix of an SDK service id ("Config Service" → "config").
 fn iam_prefix(service_id: &str) -> String {
     let lower = service_id.to_ascii_lowercase();
-    lower
-        .strip_suffix(" service")
-        .unwrap_or(&lower)
-        .replace(' ', "")
+    lower.strip_suffix(" service").unwrap_or(&lower).replace(' ', "")
 }
 
 /// The SDK configuration and interceptors every client of one set of

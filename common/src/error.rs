@@ -2,6 +2,7 @@
 //! into what a rule must do about them.
 
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// Everything that can stop an invocation.
@@ -112,21 +113,21 @@ pub struct AwsError {
 
 impl AwsError {
     /// Sorts an SDK error by its error code and HTTP status.
-    pub fn from_sdk<E, R>(
-        service: &'static str,
-        operation: &'static str,
-        err: &SdkError<E, R>,
-    ) -> Self
+    pub fn from_sdk<E>(service: &'static str, operation: &'static str, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
         let (kind, code, message) = match err {
             SdkError::ServiceError(ctx) => {
                 let e = ctx.err();
                 let code = e.code().map(str::to_owned);
                 let message = e.message().unwrap_or("no message").to_owned();
-                (classify_code(code.as_deref()), code, message)
+                let kind = match classify_code(code.as_deref()) {
+                    // Without a recognised code, the HTTP status still tells.
+                    AwsErrorKind::Other => classify_status(ctx.raw().status().as_u16()),
+                    kind => kind,
+                };
+                (kind, code, message)
             }
             SdkError::TimeoutError(_) => (AwsErrorKind::Transient, None, "timed out".to_owned()),
             SdkError::DispatchFailure(f) => (
@@ -134,10 +135,7 @@ impl AwsError {
                 None,
                 format!(
                     "request could not be sent: {}",
-                    error_chain(
-                        f.as_connector_error()
-                            .map(|c| c as &(dyn std::error::Error + 'static))
-                    )
+                    error_chain(f.as_connector_error().map(|c| c as &(dyn std::error::Error + 'static)))
                 ),
             ),
             SdkError::ResponseError(_) => (
@@ -173,6 +171,17 @@ fn error_chain(err: Option<&(dyn std::error::Error + 'static)>) -> String {
         "unknown error".to_owned()
     } else {
         parts.join(": ")
+    }
+}
+
+/// Sorts an HTTP status of an error response.
+pub fn classify_status(status: u16) -> AwsErrorKind {
+    match status {
+        403 => AwsErrorKind::AccessDenied,
+        404 => AwsErrorKind::NotFound,
+        429 => AwsErrorKind::Throttling,
+        500..=599 => AwsErrorKind::Transient,
+        _ => AwsErrorKind::Other,
     }
 }
 
@@ -236,19 +245,10 @@ mod tests {
 
     #[test]
     fn codes_of_every_protocol_are_sorted() {
-        for c in [
-            "ThrottlingException",
-            "Throttling",
-            "RequestLimitExceeded",
-            "SlowDown",
-        ] {
+        for c in ["ThrottlingException", "Throttling", "RequestLimitExceeded", "SlowDown"] {
             assert_eq!(classify_code(Some(c)), AwsErrorKind::Throttling, "{c}");
         }
-        for c in [
-            "AccessDeniedException",
-            "AccessDenied",
-            "UnauthorizedOperation",
-        ] {
+        for c in ["AccessDeniedException", "AccessDenied", "UnauthorizedOperation"] {
             assert_eq!(classify_code(Some(c)), AwsErrorKind::AccessDenied, "{c}");
         }
         for c in [
@@ -259,15 +259,14 @@ mod tests {
         ] {
             assert_eq!(classify_code(Some(c)), AwsErrorKind::NotFound, "{c}");
         }
-        assert_eq!(
-            classify_code(Some("KMSInternalException")),
-            AwsErrorKind::Transient
-        );
-        assert_eq!(
-            classify_code(Some("ValidationException")),
-            AwsErrorKind::Other
-        );
+        assert_eq!(classify_code(Some("KMSInternalException")), AwsErrorKind::Transient);
+        assert_eq!(classify_code(Some("ValidationException")), AwsErrorKind::Other);
         assert_eq!(classify_code(None), AwsErrorKind::Other);
+        assert_eq!(classify_status(403), AwsErrorKind::AccessDenied);
+        assert_eq!(classify_status(404), AwsErrorKind::NotFound);
+        assert_eq!(classify_status(429), AwsErrorKind::Throttling);
+        assert_eq!(classify_status(503), AwsErrorKind::Transient);
+        assert_eq!(classify_status(400), AwsErrorKind::Other);
         assert!(AwsErrorKind::Throttling.is_retryable());
         assert!(!AwsErrorKind::AccessDenied.is_retryable());
     }

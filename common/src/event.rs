@@ -73,8 +73,8 @@ impl Trigger {
 impl Invocation {
     /// Decodes a Config rule event from raw bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, Error> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| Error::Event(format!("the event is not JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| Error::Event(format!("the event is not JSON: {e}")))?;
         Self::from_value(value)
     }
 
@@ -83,18 +83,15 @@ impl Invocation {
         if !value.is_object() {
             return Err(Error::Event("the event is not a JSON object".into()));
         }
-        let event: ConfigEvent = serde_json::from_value(value)
-            .map_err(|e| Error::Event(format!("not an AWS Config rule event: {e}")))?;
+        let event: ConfigEvent =
+            serde_json::from_value(value).map_err(|e| Error::Event(format!("not an AWS Config rule event: {e}")))?;
         let invoking = event
             .invoking_event
             .as_deref()
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| Error::Event("invokingEvent is missing".into()))?;
-        let invoking: InvokingEvent = serde_json::from_str(invoking).map_err(|e| {
-            Error::Event(format!(
-                "invokingEvent is not valid JSON of a Config notification: {e}"
-            ))
-        })?;
+        let invoking: InvokingEvent = serde_json::from_str(invoking)
+            .map_err(|e| Error::Event(format!("invokingEvent is not valid JSON of a Config notification: {e}")))?;
         let trigger = invoking.into_trigger()?;
         let parameters = decode_parameters(event.rule_parameters.as_deref())?;
         Ok(Invocation {
@@ -125,8 +122,8 @@ fn decode_parameters(raw: Option<&str>) -> Result<BTreeMap<String, String>, Erro
     let Some(raw) = raw.filter(|s| !s.trim().is_empty()) else {
         return Ok(BTreeMap::new());
     };
-    let value: Value = serde_json::from_str(raw)
-        .map_err(|e| Error::Event(format!("ruleParameters is not valid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(raw).map_err(|e| Error::Event(format!("ruleParameters is not valid JSON: {e}")))?;
     let Value::Object(map) = value else {
         return Err(Error::Event("ruleParameters is not a JSON object".into()));
     };
@@ -180,29 +177,27 @@ impl InvokingEvent {
             .ok_or_else(|| Error::Event("invokingEvent has no messageType".into()))?;
         match message_type.as_str() {
             "ConfigurationItemChangeNotification" => {
-                let item = self
-                    .configuration_item
-                    .filter(|v| !v.is_null())
-                    .ok_or_else(|| {
-                        Error::Event(
-                            "ConfigurationItemChangeNotification without configurationItem".into(),
-                        )
-                    })?;
-                let item: ConfigurationItem = serde_json::from_value(item)
-                    .map_err(|e| Error::Event(format!("configurationItem: {e}")))?;
+                let item = self.configuration_item.filter(|v| !v.is_null()).ok_or_else(|| {
+                    Error::Event("ConfigurationItemChangeNotification without configurationItem".into())
+                })?;
+                let item: ConfigurationItem =
+                    serde_json::from_value(item).map_err(|e| Error::Event(format!("configurationItem: {e}")))?;
                 Ok(Trigger::Change(Box::new(item)))
             }
             "OversizedConfigurationItemChangeNotification" => {
-                let summary = self.configuration_item_summary.filter(|v| !v.is_null()).ok_or_else(|| {
-                    Error::Event("OversizedConfigurationItemChangeNotification without configurationItemSummary".into())
-                })?;
+                let summary = self
+                    .configuration_item_summary
+                    .filter(|v| !v.is_null())
+                    .ok_or_else(|| {
+                        Error::Event(
+                            "OversizedConfigurationItemChangeNotification without configurationItemSummary".into(),
+                        )
+                    })?;
                 Ok(Trigger::Oversized(parse_summary(&summary)?))
             }
             "ScheduledNotification" => {
                 let time = parse_timestamp(&self.notification_creation_time).ok_or_else(|| {
-                    Error::Event(
-                        "ScheduledNotification without a valid notificationCreationTime".into(),
-                    )
+                    Error::Event("ScheduledNotification without a valid notificationCreationTime".into())
                 })?;
                 Ok(Trigger::Scheduled {
                     account_id: non_empty(self.aws_account_id),
@@ -225,17 +220,15 @@ fn parse_summary(v: &Value) -> Result<ItemSummary, Error> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let resource_type = text(&["resourceType"])
-        .ok_or_else(|| Error::Event("configurationItemSummary has no resourceType".into()))?;
-    let resource_id = text(&["resourceId"])
-        .ok_or_else(|| Error::Event("configurationItemSummary has no resourceId".into()))?;
+    let resource_type =
+        text(&["resourceType"]).ok_or_else(|| Error::Event("configurationItemSummary has no resourceType".into()))?;
+    let resource_id =
+        text(&["resourceId"]).ok_or_else(|| Error::Event("configurationItemSummary has no resourceId".into()))?;
     Ok(ItemSummary {
         status: text(&["configurationItemStatus"])
             .map(|s| ItemStatus::parse(&s))
             .unwrap_or(ItemStatus::Other),
-        capture_time: v
-            .get("configurationItemCaptureTime")
-            .and_then(parse_timestamp),
+        capture_time: v.get("configurationItemCaptureTime").and_then(parse_timestamp),
         resource_name: text(&["resourceName"]),
         account_id: text(&["awsAccountId", "accountId"]),
         aws_region: text(&["awsRegion"]),

@@ -31,9 +31,7 @@ impl ItemStatus {
     pub fn is_gone(self) -> bool {
         matches!(
             self,
-            ItemStatus::ResourceNotRecorded
-                | ItemStatus::ResourceDeleted
-                | ItemStatus::ResourceDeletedNotRecorded
+            ItemStatus::ResourceNotRecorded | ItemStatus::ResourceDeleted | ItemStatus::ResourceDeletedNotRecorded
         )
     }
 
@@ -68,9 +66,8 @@ impl ConfigurationItem {
     /// The capture time, required for the OrderingTimestamp of a change
     /// evaluation.
     pub fn require_capture_time(&self) -> Result<DateTime, Error> {
-        self.capture_time.ok_or_else(|| {
-            self.problem("configurationItemCaptureTime is missing or not a timestamp")
-        })
+        self.capture_time
+            .ok_or_else(|| self.problem("configurationItemCaptureTime is missing or not a timestamp"))
     }
 
     /// A supplementary configuration entry, with JSON-in-a-string decoded
@@ -91,9 +88,7 @@ impl ConfigurationItem {
 
     /// A string field of `configuration`; empty strings count as absent.
     pub fn str_field(&self, names: &[&str]) -> Option<&str> {
-        self.field(names)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
+        self.field(names).and_then(Value::as_str).filter(|s| !s.is_empty())
     }
 
     /// A boolean field of `configuration` (also accepts "true"/"false").
@@ -117,10 +112,7 @@ impl ConfigurationItem {
 
     /// Converts an item returned by `GetResourceConfigHistory`.
     pub fn from_sdk(item: &aws_sdk_config::types::ConfigurationItem) -> Result<Self, Error> {
-        let resource_type = item
-            .resource_type()
-            .map(|t| t.as_str().to_owned())
-            .unwrap_or_default();
+        let resource_type = item.resource_type().map(|t| t.as_str().to_owned()).unwrap_or_default();
         let resource_id = item.resource_id().unwrap_or_default().to_owned();
         let missing = |what: &str| Error::Item {
             resource_type: resource_type.clone(),
@@ -134,22 +126,16 @@ impl ConfigurationItem {
             return Err(missing("resourceId"));
         }
         let configuration = match item.configuration() {
-            Some(text) if !text.is_empty() => {
-                serde_json::from_str(text).map_err(|e| Error::Item {
-                    resource_type: resource_type.clone(),
-                    resource_id: resource_id.clone(),
-                    problem: format!("configuration is not JSON: {e}"),
-                })?
-            }
+            Some(text) if !text.is_empty() => serde_json::from_str(text).map_err(|e| Error::Item {
+                resource_type: resource_type.clone(),
+                resource_id: resource_id.clone(),
+                problem: format!("configuration is not JSON: {e}"),
+            })?,
             _ => Value::Null,
         };
         let supplementary_configuration = item
             .supplementary_configuration()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect()
-            })
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
             .unwrap_or_default();
         Ok(ConfigurationItem {
             version: item.version().map(str::to_owned),
@@ -179,9 +165,7 @@ impl ConfigurationItem {
 /// returned as it is.
 pub fn decode_json_string(value: Value) -> Value {
     match &value {
-        Value::String(s) if s.trim_start().starts_with(['{', '[']) => {
-            serde_json::from_str(s).unwrap_or(value)
-        }
+        Value::String(s) if s.trim_start().starts_with(['{', '[']) => serde_json::from_str(s).unwrap_or(value),
         _ => value,
     }
 }
@@ -247,20 +231,20 @@ impl TryFrom<RawItem> for ConfigurationItem {
             .resource_type
             .filter(|s| !s.is_empty())
             .ok_or("configuration item has no resourceType")?;
-        let resource_id = raw.resource_id.filter(|s| !s.is_empty()).ok_or_else(|| {
-            format!("configuration item of type {resource_type} has no resourceId")
-        })?;
+        let resource_id = raw
+            .resource_id
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| format!("configuration item of type {resource_type} has no resourceId"))?;
         let configuration = match decode_json_string(raw.configuration) {
             Value::String(s) if s.is_empty() => Value::Null,
             Value::String(_) => {
                 return Err(format!(
-                "{resource_type} {resource_id}: configuration is a string but not a JSON object"
-            ))
+                    "{resource_type} {resource_id}: configuration is a string but not a JSON object"
+                ))
             }
             v => v,
         };
-        let supplementary_configuration = match decode_json_string(raw.supplementary_configuration)
-        {
+        let supplementary_configuration = match decode_json_string(raw.supplementary_configuration) {
             Value::Object(m) => m,
             Value::Null => Map::new(),
             _ => {
@@ -273,8 +257,7 @@ impl TryFrom<RawItem> for ConfigurationItem {
             version: raw.configuration_item_version.or(raw.version),
             capture_time: parse_timestamp(&raw.configuration_item_capture_time),
             status: raw.configuration_item_status.unwrap_or(ItemStatus::Other),
-            tags: parse_tags(raw.tags)
-                .map_err(|e| format!("{resource_type} {resource_id}: {e}"))?,
+            tags: parse_tags(raw.tags).map_err(|e| format!("{resource_type} {resource_id}: {e}"))?,
             resource_type,
             resource_id,
             resource_name: raw.resource_name,
@@ -303,14 +286,8 @@ pub fn parse_tags(value: Value) -> Result<BTreeMap<String, String>, String> {
         Value::Array(list) => list
             .iter()
             .map(|t| {
-                let key = t
-                    .get("key")
-                    .or_else(|| t.get("Key"))
-                    .and_then(Value::as_str);
-                let value = t
-                    .get("value")
-                    .or_else(|| t.get("Value"))
-                    .unwrap_or(&Value::Null);
+                let key = t.get("key").or_else(|| t.get("Key")).and_then(Value::as_str);
+                let value = t.get("value").or_else(|| t.get("Value")).unwrap_or(&Value::Null);
                 key.map(|k| (k.to_owned(), text(value)))
                     .ok_or_else(|| format!("tag without a key: {t}"))
             })

@@ -157,8 +157,8 @@ pub fn init_logging() {
     let level = std::env::var("RUST_LOG")
         .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_ascii_lowercase()))
         .unwrap_or_else(|_| "info".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(&level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -172,9 +172,7 @@ pub fn init_logging() {
 /// `fn main() -> Result<(), lambda_runtime::Error> { serve(&RULE) }`.
 pub fn serve(rule: &'static dyn Rule) -> Result<(), LambdaError> {
     init_logging();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let handler = Arc::new(Handler::from_env().await);
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {

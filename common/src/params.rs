@@ -19,6 +19,8 @@ pub enum ParamKind {
     /// A comma-separated list of KMS key references: key ARNs, alias ARNs,
     /// alias names (`alias/...`) or key ids.
     KeyList,
+    /// A regular expression (Rust `regex` syntax).
+    Regex { case_insensitive: bool },
 }
 
 impl ParamKind {
@@ -30,6 +32,7 @@ impl ParamKind {
             ParamKind::Text => "string",
             ParamKind::List => "list",
             ParamKind::KeyList => "kms-key-list",
+            ParamKind::Regex { .. } => "regex",
         }
     }
 }
@@ -59,17 +62,18 @@ pub const COMMON: &[ParamSpec] = &[ParamSpec {
 pub const ASSUME_EXECUTION_ROLE: &str = "assumeExecutionRole";
 
 /// A checked parameter value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ParamValue {
     Bool(bool),
     Integer(i64),
     Text(String),
     List(Vec<String>),
+    Regex(regex::Regex),
 }
 
 /// A rule's parameters after checking: every declared parameter has its
 /// value or its default; nothing undeclared is present.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Parameters {
     values: BTreeMap<&'static str, ParamValue>,
 }
@@ -85,19 +89,13 @@ impl Parameters {
                 let known: Vec<&str> = all().map(|s| s.name).collect();
                 return Err(Error::parameter(
                     name.as_str(),
-                    format!(
-                        "unknown parameter (this rule accepts: {})",
-                        known.join(", ")
-                    ),
+                    format!("unknown parameter (this rule accepts: {})", known.join(", ")),
                 ));
             }
         }
         let mut values = BTreeMap::new();
         for spec in all() {
-            let given = raw
-                .get(spec.name)
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty());
+            let given = raw.get(spec.name).map(|s| s.trim()).filter(|s| !s.is_empty());
             let text = match (given, spec.default) {
                 (Some(v), _) => v,
                 (None, Some(d)) => d,
@@ -113,10 +111,7 @@ impl Parameters {
             if spec.required && matches!(&value, ParamValue::List(l) if l.is_empty()) {
                 return Err(Error::parameter(
                     spec.name,
-                    format!(
-                        "required, expected {}, got an empty list",
-                        expectation(spec.kind)
-                    ),
+                    format!("required, expected {}, got an empty list", expectation(spec.kind)),
                 ));
             }
             values.insert(spec.name, value);
@@ -145,6 +140,14 @@ impl Parameters {
         }
     }
 
+    /// A regular expression parameter, compiled.
+    pub fn regex(&self, name: &str) -> Option<&regex::Regex> {
+        match self.values.get(name) {
+            Some(ParamValue::Regex(r)) => Some(r),
+            _ => None,
+        }
+    }
+
     /// An integer parameter.
     pub fn integer(&self, name: &str) -> Option<i64> {
         match self.values.get(name) {
@@ -161,19 +164,15 @@ fn expectation(kind: ParamKind) -> String {
         ParamKind::Text => "a string".into(),
         ParamKind::List => "a comma-separated list".into(),
         ParamKind::KeyList => {
-            "a comma-separated list of KMS key ARNs, alias ARNs, alias names (alias/...) or key ids"
-                .into()
+            "a comma-separated list of KMS key ARNs, alias ARNs, alias names (alias/...) or key ids".into()
         }
+        ParamKind::Regex { .. } => "a regular expression".into(),
     }
 }
 
 fn parse_value(spec: &ParamSpec, text: &str) -> Result<ParamValue, Error> {
-    let bad = |detail: String| {
-        Error::parameter(
-            spec.name,
-            format!("expected {}, got {detail}", expectation(spec.kind)),
-        )
-    };
+    let bad =
+        |detail: String| Error::parameter(spec.name, format!("expected {}, got {detail}", expectation(spec.kind)));
     match spec.kind {
         ParamKind::Bool => match text.to_ascii_lowercase().as_str() {
             "true" => Ok(ParamValue::Bool(true)),
@@ -193,6 +192,17 @@ fn parse_value(spec: &ParamSpec, text: &str) -> Result<ParamValue, Error> {
             }
             Ok(ParamValue::List(list))
         }
+        ParamKind::Regex { case_insensitive } => regex::RegexBuilder::new(text)
+            .case_insensitive(case_insensitive)
+            .size_limit(1 << 20)
+            .build()
+            .map(ParamValue::Regex)
+            .map_err(|e| {
+                bad(format!(
+                    "`{text}` ({})",
+                    e.to_string().lines().last().unwrap_or("invalid")
+                ))
+            }),
     }
 }
 
@@ -229,11 +239,7 @@ pub fn is_key_reference(s: &str) -> bool {
 }
 
 fn is_alias_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 250
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b))
+    !name.is_empty() && name.len() <= 250 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b))
 }
 
 /// A key id: a UUID, or a multi-Region key id `mrk-` + 32 hex digits.

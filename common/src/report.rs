@@ -116,8 +116,7 @@ impl ConfigReporter {
             let before = batch.len();
             batch.retain(|e| {
                 failed.iter().any(|f| {
-                    f.compliance_resource_id() == e.resource_id
-                        && f.compliance_resource_type() == e.resource_type
+                    f.compliance_resource_id() == e.resource_id && f.compliance_resource_type() == e.resource_type
                 })
             });
             if batch.is_empty() {
@@ -220,14 +219,8 @@ impl<'a> Outbox<'a> {
 
     /// Reports a verdict on one resource; a resource already reported in
     /// this invocation is skipped (the first verdict stands).
-    pub async fn push(
-        &mut self,
-        resource_type: &str,
-        resource_id: &str,
-        verdict: Verdict,
-    ) -> Result<(), Error> {
-        self.push_at(resource_type, resource_id, verdict, self.timestamp)
-            .await
+    pub async fn push(&mut self, resource_type: &str, resource_id: &str, verdict: Verdict) -> Result<(), Error> {
+        self.push_at(resource_type, resource_id, verdict, self.timestamp).await
     }
 
     /// Like [`Outbox::push`], with an explicit OrderingTimestamp.
@@ -251,8 +244,7 @@ impl<'a> Outbox<'a> {
 
     /// Whether a resource was reported in this invocation.
     pub fn has_reported(&self, resource_type: &str, resource_id: &str) -> bool {
-        self.seen
-            .contains(&(resource_type.to_owned(), resource_id.to_owned()))
+        self.seen.contains(&(resource_type.to_owned(), resource_id.to_owned()))
     }
 
     pub fn counts(&self) -> Counts {

@@ -108,9 +108,8 @@ impl<'a> RuleContext<'a> {
     /// AWS access, for rules that list resources themselves; offline
     /// (snapshot) runs have none.
     pub fn aws(&self) -> Result<&'a AwsContext, Error> {
-        self.aws.ok_or_else(|| {
-            Error::Unsupported("this evaluation needs AWS access, and runs offline".into())
-        })
+        self.aws
+            .ok_or_else(|| Error::Unsupported("this evaluation needs AWS access, and runs offline".into()))
     }
 }
 
@@ -122,11 +121,7 @@ pub trait Rule: Send + Sync {
     /// Judges one configuration item of a type in the rule's scope. The item
     /// is the source of truth for its own resource; AWS calls (through
     /// `ctx`) only fill in what it lacks, such as the facts of its key.
-    async fn evaluate_item(
-        &self,
-        item: &ConfigurationItem,
-        ctx: &RuleContext<'_>,
-    ) -> Result<Verdict, Error> {
+    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
         let _ = (item, ctx);
         Err(Error::Unsupported(format!(
             "rule {} has no change-triggered evaluation",

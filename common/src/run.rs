@@ -26,10 +26,7 @@ impl Environment {
     /// Live AWS access, key facts from KMS.
     pub fn live(aws: AwsContext) -> Self {
         let keys = KeyDirectory::kms(aws.kms());
-        Environment {
-            aws: Some(aws),
-            keys,
-        }
+        Environment { aws: Some(aws), keys }
     }
 }
 
@@ -69,13 +66,10 @@ pub async fn run(
                 spec,
             ) {
                 let time = summary.capture_time.ok_or_else(|| {
-                    Error::Event(
-                        "configurationItemSummary has no valid configurationItemCaptureTime".into(),
-                    )
+                    Error::Event("configurationItemSummary has no valid configurationItemCaptureTime".into())
                 })?;
                 let mut out = Outbox::new(sink, time);
-                out.push(&summary.resource_type, &summary.resource_id, verdict)
-                    .await?;
+                out.push(&summary.resource_type, &summary.resource_id, verdict).await?;
                 finish(out).await?
             } else {
                 let item = fetch_item(env, summary).await?;
@@ -104,9 +98,7 @@ pub async fn run(
             );
             let mut out = Outbox::new(sink, *notification_creation_time);
             rule.sweep(&ctx, &mut out).await?;
-            if let (Some(aws), Some(rule_name)) =
-                (env.aws.as_ref(), invocation.rule_name.as_deref())
-            {
+            if let (Some(aws), Some(rule_name)) = (env.aws.as_ref(), invocation.rule_name.as_deref()) {
                 stale = retire_stale(rule, aws, rule_name, &mut out).await?;
             }
             finish(out).await?
@@ -125,16 +117,9 @@ async fn finish(mut out: Outbox<'_>) -> Result<Counts, Error> {
 }
 
 /// The NOT_APPLICABLE verdict for resources the rule must not judge.
-fn gone(
-    left_scope: bool,
-    deleted: bool,
-    resource_type: &str,
-    spec: &crate::rule::RuleSpec,
-) -> Option<Verdict> {
+fn gone(left_scope: bool, deleted: bool, resource_type: &str, spec: &crate::rule::RuleSpec) -> Option<Verdict> {
     if left_scope {
-        Some(Verdict::not_applicable(
-            "The resource left the rule's scope.",
-        ))
+        Some(Verdict::not_applicable("The resource left the rule's scope."))
     } else if deleted {
         Some(Verdict::not_applicable(
             "The resource was deleted or is no longer recorded.",
@@ -172,10 +157,7 @@ async fn evaluate_item(
             )))
         }
         None => {
-            let account = item
-                .account_id
-                .as_deref()
-                .or(invocation.account_id.as_deref());
+            let account = item.account_id.as_deref().or(invocation.account_id.as_deref());
             let ctx = RuleContext::new(
                 params,
                 &env.keys,
@@ -186,17 +168,14 @@ async fn evaluate_item(
             rule.evaluate_item(item, &ctx).await?
         }
     };
-    out.push(&item.resource_type, &item.resource_id, verdict)
-        .await
+    out.push(&item.resource_type, &item.resource_id, verdict).await
 }
 
 /// The full item behind an oversized notification: the latest entry of
 /// GetResourceConfigHistory.
 async fn fetch_item(env: &Environment, summary: &ItemSummary) -> Result<ConfigurationItem, Error> {
     let aws = env.aws.as_ref().ok_or_else(|| {
-        Error::Unsupported(
-            "an oversized configuration item can only be fetched with AWS access".into(),
-        )
+        Error::Unsupported("an oversized configuration item can only be fetched with AWS access".into())
     })?;
     let out = aws
         .config()
@@ -207,14 +186,11 @@ async fn fetch_item(env: &Environment, summary: &ItemSummary) -> Result<Configur
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("config", "GetResourceConfigHistory", &e))?;
-    let item = out
-        .configuration_items()
-        .first()
-        .ok_or_else(|| Error::Item {
-            resource_type: summary.resource_type.clone(),
-            resource_id: summary.resource_id.clone(),
-            problem: "GetResourceConfigHistory returned no configuration item".into(),
-        })?;
+    let item = out.configuration_items().first().ok_or_else(|| Error::Item {
+        resource_type: summary.resource_type.clone(),
+        resource_id: summary.resource_id.clone(),
+        problem: "GetResourceConfigHistory returned no configuration item".into(),
+    })?;
     ConfigurationItem::from_sdk(item)
 }
 
@@ -228,8 +204,7 @@ async fn retire_stale(
     let mut retired = 0;
     for (resource_type, resource_id) in stale::earlier_results(&aws.config(), rule_name).await? {
         if spec.covers(&resource_type) && !out.has_reported(&resource_type, &resource_id) {
-            let verdict =
-                Verdict::not_applicable("The periodic sweep no longer finds this resource.");
+            let verdict = Verdict::not_applicable("The periodic sweep no longer finds this resource.");
             out.push(&resource_type, &resource_id, verdict).await?;
             retired += 1;
         }

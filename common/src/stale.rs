@@ -11,10 +11,7 @@ pub type ResourceKey = (String, String);
 
 /// The resources with a COMPLIANT or NON_COMPLIANT result for `rule_name`
 /// (GetComplianceDetailsByConfigRule, every page).
-pub async fn earlier_results(
-    client: &aws_sdk_config::Client,
-    rule_name: &str,
-) -> Result<Vec<ResourceKey>, Error> {
+pub async fn earlier_results(client: &aws_sdk_config::Client, rule_name: &str) -> Result<Vec<ResourceKey>, Error> {
     let mut found = Vec::new();
     let mut pages = client
         .get_compliance_details_by_config_rule()
@@ -25,8 +22,7 @@ pub async fn earlier_results(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| AwsError::from_sdk("config", "GetComplianceDetailsByConfigRule", &e))?;
+        let page = page.map_err(|e| AwsError::from_sdk("config", "GetComplianceDetailsByConfigRule", &e))?;
         for result in page.evaluation_results() {
             let qualifier = result
                 .evaluation_result_identifier()

@@ -10,8 +10,8 @@ use atrest_common::lambda::Handler;
 use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::testing::mock_aws;
 use atrest_common::{
-    run, Compliance, ConfigurationItem, DryRun, Environment, Error, Invocation, Outbox, Parameters,
-    PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
+    run, Compliance, ConfigurationItem, DryRun, Environment, Error, Invocation, Outbox, Parameters, PciDss, Rule,
+    RuleContext, RuleSpec, Triggers, Verdict,
 };
 use aws_sdk_config::operation::get_compliance_details_by_config_rule::GetComplianceDetailsByConfigRuleOutput;
 use aws_sdk_config::operation::get_resource_config_history::GetResourceConfigHistoryOutput;
@@ -76,11 +76,7 @@ impl Rule for Probe {
     fn spec(&self) -> &'static RuleSpec {
         self.spec
     }
-    async fn evaluate_item(
-        &self,
-        item: &ConfigurationItem,
-        _ctx: &RuleContext<'_>,
-    ) -> Result<Verdict, Error> {
+    async fn evaluate_item(&self, item: &ConfigurationItem, _ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
         self.judged.fetch_add(1, Ordering::SeqCst);
         Ok(match item.bool_field(&["encrypted"]) {
             Some(true) => Verdict::compliant("encrypted"),
@@ -89,22 +85,19 @@ impl Rule for Probe {
     }
     async fn sweep(&self, _ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
         for id in ["vol-a", "vol-b", "vol-c"] {
-            out.push("AWS::EC2::Volume", id, Verdict::compliant("swept"))
-                .await?;
+            out.push("AWS::EC2::Volume", id, Verdict::compliant("swept")).await?;
         }
         Ok(())
     }
 }
 
 fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
+    let text = std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 fn edit_item(event: &mut Value, edit: impl FnOnce(&mut Value)) {
-    let mut invoking: Value =
-        serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+    let mut invoking: Value = serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
     edit(&mut invoking["configurationItem"]);
     event["invokingEvent"] = Value::String(invoking.to_string());
 }
@@ -131,26 +124,16 @@ async fn a_resource_that_left_scope_is_not_applicable_without_judgement() {
     let e = &out.evaluations[0];
     assert_eq!(e.compliance, Compliance::NotApplicable);
     assert_eq!(e.resource_id, "vol-0123456789abcdef0");
-    assert!(e
-        .annotation
-        .as_deref()
-        .unwrap()
-        .contains("left the rule's scope"));
+    assert!(e.annotation.as_deref().unwrap().contains("left the rule's scope"));
     assert_eq!(probe.judged.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
 async fn deleted_and_unrecorded_resources_are_not_applicable_without_judgement() {
     let probe = Probe::new(&SPEC);
-    for status in [
-        "ResourceDeleted",
-        "ResourceDeletedNotRecorded",
-        "ResourceNotRecorded",
-    ] {
+    for status in ["ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"] {
         let mut event = load("change-v1.3.json");
-        edit_item(&mut event, |item| {
-            item["configurationItemStatus"] = json!(status)
-        });
+        edit_item(&mut event, |item| item["configurationItemStatus"] = json!(status));
         let out = dry_run(&probe, event, &no_aws()).await.unwrap();
         let e = &out.evaluations[0];
         assert_eq!(e.compliance, Compliance::NotApplicable, "{status}");
@@ -164,9 +147,7 @@ async fn deleted_and_unrecorded_resources_are_not_applicable_without_judgement()
 async fn a_type_outside_the_scope_is_not_applicable() {
     let probe = Probe::new(&SPEC);
     let mut event = load("change-v1.3.json");
-    edit_item(&mut event, |item| {
-        item["resourceType"] = json!("AWS::S3::Bucket")
-    });
+    edit_item(&mut event, |item| item["resourceType"] = json!("AWS::S3::Bucket"));
     let out = dry_run(&probe, event, &no_aws()).await.unwrap();
     assert_eq!(out.evaluations[0].compliance, Compliance::NotApplicable);
     assert!(out.evaluations[0]
@@ -180,9 +161,7 @@ async fn a_type_outside_the_scope_is_not_applicable() {
 #[tokio::test]
 async fn a_change_is_judged_and_dated_by_the_item() {
     let probe = Probe::new(&SPEC);
-    let out = dry_run(&probe, load("change-v1.3.json"), &no_aws())
-        .await
-        .unwrap();
+    let out = dry_run(&probe, load("change-v1.3.json"), &no_aws()).await.unwrap();
     assert_eq!(out.evaluations.len(), 1);
     let e = &out.evaluations[0];
     assert_eq!(
@@ -208,15 +187,9 @@ async fn an_oversized_change_is_judged_on_the_fetched_item() {
                     SdkItem::builder()
                         .resource_type(ResourceType::Volume)
                         .resource_id("vol-0123456789abcdef0")
-                        .configuration_item_status(
-                            aws_sdk_config::types::ConfigurationItemStatus::Ok,
-                        )
-                        .configuration_item_capture_time(aws_smithy_types::DateTime::from_secs(
-                            1_795_942_800,
-                        ))
-                        .configuration(
-                            r#"{"encrypted": false, "volumeId": "vol-0123456789abcdef0"}"#,
-                        )
+                        .configuration_item_status(aws_sdk_config::types::ConfigurationItemStatus::Ok)
+                        .configuration_item_capture_time(aws_smithy_types::DateTime::from_secs(1_795_942_800))
+                        .configuration(r#"{"encrypted": false, "volumeId": "vol-0123456789abcdef0"}"#)
                         .build(),
                 )
                 .build()
@@ -233,8 +206,7 @@ async fn an_oversized_change_is_judged_on_the_fetched_item() {
 #[tokio::test]
 async fn an_oversized_deletion_needs_no_fetch() {
     let mut event = load("oversized.json");
-    let mut invoking: Value =
-        serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+    let mut invoking: Value = serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
     invoking["configurationItemSummary"]["configurationItemStatus"] = json!("ResourceDeleted");
     event["invokingEvent"] = Value::String(invoking.to_string());
     let probe = Probe::new(&SPEC);
@@ -267,9 +239,7 @@ fn earlier(ids: &[&str]) -> Vec<EvaluationResult> {
 #[tokio::test]
 async fn a_sweep_retires_stale_results() {
     let page1 = mock!(Client::get_compliance_details_by_config_rule)
-        .match_requests(|r| {
-            r.next_token().is_none() && r.config_rule_name() == Some("atrest-ebs-volume-encrypted")
-        })
+        .match_requests(|r| r.next_token().is_none() && r.config_rule_name() == Some("atrest-ebs-volume-encrypted"))
         .then_output(|| {
             GetComplianceDetailsByConfigRuleOutput::builder()
                 .set_evaluation_results(Some(earlier(&["vol-a", "vol-gone-1"])))
@@ -311,9 +281,7 @@ async fn a_sweep_retires_stale_results() {
 #[tokio::test]
 async fn a_schedule_for_a_change_only_rule_is_refused() {
     let probe = Probe::new(&CHANGE_ONLY);
-    let err = dry_run(&probe, load("scheduled.json"), &no_aws())
-        .await
-        .unwrap_err();
+    let err = dry_run(&probe, load("scheduled.json"), &no_aws()).await.unwrap_err();
     assert!(err.to_string().contains("change-triggered only"), "{err}");
 }
 
@@ -322,9 +290,7 @@ type Sent = Arc<Mutex<Vec<(Vec<aws_sdk_config::types::Evaluation>, Option<bool>)
 fn put_recorder(sent: &Sent) -> aws_smithy_mocks::Rule {
     let sent = sent.clone();
     mock!(Client::put_evaluations).then_compute_output(move |req| {
-        sent.lock()
-            .unwrap()
-            .push((req.evaluations().to_vec(), req.test_mode()));
+        sent.lock().unwrap().push((req.evaluations().to_vec(), req.test_mode()));
         PutEvaluationsOutput::builder().build()
     })
 }
@@ -335,10 +301,7 @@ async fn the_handler_delivers_with_test_mode_and_summarises() {
     let put = put_recorder(&sent);
     let handler = Handler::new(mock_aws(RuleMode::MatchAny, &[&put]));
     let probe = Probe::new(&SPEC);
-    let summary = handler
-        .handle(&probe, load("change-v1.2.json"))
-        .await
-        .unwrap();
+    let summary = handler.handle(&probe, load("change-v1.2.json")).await.unwrap();
     assert_eq!(summary.evaluated, 1);
     assert_eq!(summary.counts.non_compliant, 1);
     assert_eq!(summary.message_type, "ConfigurationItemChangeNotification");
@@ -351,14 +314,8 @@ async fn the_handler_delivers_with_test_mode_and_summarises() {
     let sent = sent.lock().unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].1, Some(true));
-    assert_eq!(
-        sent[0].0[0].compliance_resource_id(),
-        "vol-0fedcba9876543210"
-    );
-    assert_eq!(
-        sent[0].0[0].compliance_type(),
-        &ComplianceType::NonCompliant
-    );
+    assert_eq!(sent[0].0[0].compliance_resource_id(), "vol-0fedcba9876543210");
+    assert_eq!(sent[0].0[0].compliance_type(), &ComplianceType::NonCompliant);
 }
 
 #[tokio::test]
@@ -404,11 +361,7 @@ fn errors_become_diagnostics_that_say_whether_to_retry() {
     });
     let d: lambda_runtime::Diagnostic = throttled.into();
     assert_eq!(d.error_type, "atrest.Retryable.Throttling");
-    assert!(
-        d.error_message.contains("kms:DescribeKey"),
-        "{}",
-        d.error_message
-    );
+    assert!(d.error_message.contains("kms:DescribeKey"), "{}", d.error_message);
     let d: lambda_runtime::Diagnostic = Error::parameter("kmsKeyArns", "bad").into();
     assert_eq!(d.error_type, "atrest.BadParameter");
     assert_eq!(d.error_message, "rule parameter `kmsKeyArns`: bad");

@@ -20,11 +20,7 @@ fn long_multibyte_annotation_is_cut_on_a_character_boundary() {
     // Characters outside the BMP count twice, as AWS counts them.
     let emoji = "🔐".repeat(300);
     let cut = truncate_annotation(&emoji);
-    assert!(
-        utf16_len(&cut) <= MAX_ANNOTATION_CHARS,
-        "{}",
-        utf16_len(&cut)
-    );
+    assert!(utf16_len(&cut) <= MAX_ANNOTATION_CHARS, "{}", utf16_len(&cut));
     assert_eq!(cut.chars().filter(|c| *c == '🔐').count(), 127);
 }
 
@@ -62,13 +58,7 @@ fn resource_ids_beyond_the_limit_are_refused() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("1 to 768"), "{err}");
-    let err = Evaluation::new(
-        "",
-        "vol-1",
-        Verdict::compliant("ok"),
-        DateTime::from_secs(0),
-    )
-    .unwrap_err();
+    let err = Evaluation::new("", "vol-1", Verdict::compliant("ok"), DateTime::from_secs(0)).unwrap_err();
     assert!(err.to_string().contains("resource type"), "{err}");
 }
 

@@ -6,8 +6,7 @@ use atrest_common::{Error, Invocation, Trigger};
 use serde_json::{json, Value};
 
 fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
+    let text = std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -26,10 +25,7 @@ fn event_error(event: Value) -> String {
 #[test]
 fn change_notification_of_item_version_1_3() {
     let inv = Invocation::from_value(load("change-v1.3.json")).unwrap();
-    assert_eq!(
-        inv.rule_name.as_deref(),
-        Some("atrest-ebs-volume-encrypted")
-    );
+    assert_eq!(inv.rule_name.as_deref(), Some("atrest-ebs-volume-encrypted"));
     assert!(inv.test_mode());
     assert_eq!(
         inv.parameters.get("kmsKeyArns").map(String::as_str),
@@ -47,16 +43,10 @@ fn change_notification_of_item_version_1_3() {
         Some("arn:aws:ec2:eu-west-1:123456789012:volume/vol-0123456789abcdef0")
     );
     assert_eq!(item.account_id.as_deref(), Some("123456789012"));
-    assert_eq!(
-        item.tags.get("CostCenter").map(String::as_str),
-        Some("Finance")
-    );
+    assert_eq!(item.tags.get("CostCenter").map(String::as_str), Some("Finance"));
     assert_eq!(item.bool_field(&["encrypted"]), Some(true));
     assert_eq!(item.capture_time.unwrap().secs(), 1_795_940_142);
-    assert_eq!(
-        inv.trigger.message_type(),
-        "ConfigurationItemChangeNotification"
-    );
+    assert_eq!(inv.trigger.message_type(), "ConfigurationItemChangeNotification");
 }
 
 #[test]
@@ -154,10 +144,7 @@ fn missing_pieces_are_named() {
     );
     assert!(event_error(no_item).contains("without configurationItem"));
 
-    let no_time = with_invoking(
-        load("scheduled.json"),
-        json!({"messageType": "ScheduledNotification"}),
-    );
+    let no_time = with_invoking(load("scheduled.json"), json!({"messageType": "ScheduledNotification"}));
     assert!(event_error(no_time).contains("notificationCreationTime"));
 
     let no_id = with_invoking(
@@ -173,17 +160,14 @@ fn events_of_the_wrong_shape_are_refused() {
     assert!(event_error(json!([1, 2])).contains("not a JSON object"));
     let msg = event_error(json!({"invokingEvent": 42, "eventLeftScope": false}));
     assert!(msg.contains("not an AWS Config rule event"), "{msg}");
-    let msg = Invocation::from_slice(b"{not json")
-        .unwrap_err()
-        .to_string();
+    let msg = Invocation::from_slice(b"{not json").unwrap_err().to_string();
     assert!(msg.contains("the event is not JSON"), "{msg}");
 }
 
 #[test]
 fn rule_parameters_are_decoded_as_strings() {
     let mut event = load("scheduled.json");
-    event["ruleParameters"] =
-        json!(r#"{"allowAwsManagedKeys": true, "maxDays": 90, "kmsKeyArns": " a , b "}"#);
+    event["ruleParameters"] = json!(r#"{"allowAwsManagedKeys": true, "maxDays": 90, "kmsKeyArns": " a , b "}"#);
     let inv = Invocation::from_value(event).unwrap();
     assert_eq!(inv.parameters["allowAwsManagedKeys"], "true");
     assert_eq!(inv.parameters["maxDays"], "90");
@@ -197,10 +181,7 @@ fn rule_parameters_of_the_wrong_shape_are_refused() {
     match Invocation::from_value(event.clone()) {
         Err(Error::Parameter { name, problem }) => {
             assert_eq!(name, "kmsKeyArns");
-            assert!(
-                problem.contains("expected a string value, got a list"),
-                "{problem}"
-            );
+            assert!(problem.contains("expected a string value, got a list"), "{problem}");
         }
         other => panic!("expected a parameter error, got {other:?}"),
     }
@@ -212,9 +193,7 @@ fn rule_parameters_of_the_wrong_shape_are_refused() {
 
 #[test]
 fn history_items_convert_from_the_sdk_shape() {
-    use aws_sdk_config::types::{
-        ConfigurationItem as SdkItem, ConfigurationItemStatus, ResourceType,
-    };
+    use aws_sdk_config::types::{ConfigurationItem as SdkItem, ConfigurationItemStatus, ResourceType};
     let sdk = SdkItem::builder()
         .version("1.3")
         .account_id("123456789012")
@@ -222,9 +201,7 @@ fn history_items_convert_from_the_sdk_shape() {
         .configuration_item_status(ConfigurationItemStatus::Ok)
         .resource_type(ResourceType::Volume)
         .resource_id("vol-1")
-        .configuration(
-            r#"{"encrypted": true, "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/k"}"#,
-        )
+        .configuration(r#"{"encrypted": true, "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/k"}"#)
         .supplementary_configuration("Policy", r#"{"Version": "2012-10-17"}"#)
         .tags("Team", "Payments")
         .build();
@@ -234,10 +211,7 @@ fn history_items_convert_from_the_sdk_shape() {
         item.str_field(&["kmsKeyId"]),
         Some("arn:aws:kms:eu-west-1:123456789012:key/k")
     );
-    assert_eq!(
-        item.supplementary("Policy").unwrap()["Version"],
-        "2012-10-17"
-    );
+    assert_eq!(item.supplementary("Policy").unwrap()["Version"], "2012-10-17");
     assert_eq!(item.tags["Team"], "Payments");
     assert_eq!(item.status, ItemStatus::Ok);
 

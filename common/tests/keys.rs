@@ -96,16 +96,9 @@ async fn an_alias_and_its_key_arn_share_the_facts() {
 async fn aws_managed_aliases_need_no_call() {
     let describe = describe_any();
     let keys = directory(&[&describe]);
-    for reference in [
-        "alias/aws/ebs",
-        "arn:aws:kms:eu-west-1:123456789012:alias/aws/s3",
-    ] {
+    for reference in ["alias/aws/ebs", "arn:aws:kms:eu-west-1:123456789012:alias/aws/s3"] {
         let facts = keys.key(reference).await.unwrap();
-        assert_eq!(
-            facts.found().unwrap().manager,
-            KeyManager::Aws,
-            "{reference}"
-        );
+        assert_eq!(facts.found().unwrap().manager, KeyManager::Aws, "{reference}");
     }
     assert_eq!(describe.num_calls(), 0);
 }
@@ -132,10 +125,7 @@ async fn a_missing_key_and_an_unreadable_key_are_distinct_outcomes() {
         other => panic!("expected NotFound, got {other:?}"),
     }
     match keys.key("denied").await.unwrap() {
-        Lookup::Unreadable(reason) => assert!(
-            reason.contains("access denied to kms:DescribeKey"),
-            "{reason}"
-        ),
+        Lookup::Unreadable(reason) => assert!(reason.contains("access denied to kms:DescribeKey"), "{reason}"),
         other => panic!("expected Unreadable, got {other:?}"),
     }
     // Outcomes are cached like facts.
@@ -164,10 +154,7 @@ async fn throttling_past_the_retries_is_an_error_and_not_cached() {
         .build();
     let keys = directory(&[&throttled]);
     let err = keys.key("k1").await.unwrap_err();
-    assert!(
-        matches!(&err, Error::Aws(e) if e.kind.is_retryable()),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Error::Aws(e) if e.kind.is_retryable()), "{err:?}");
     // The next ask tries again and gets the answer.
     assert!(keys.key("k1").await.unwrap().found().is_some());
 }

@@ -38,10 +38,7 @@ const SPECS: &[ParamSpec] = &[
 ];
 
 fn raw(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn refused(pairs: &[(&str, &str)]) -> (String, String) {
@@ -70,11 +67,7 @@ fn values_are_typed_and_defaults_apply() {
     // The common parameter is always present with its default.
     assert!(!p.bool("assumeExecutionRole"));
 
-    let p = Parameters::parse(
-        SPECS,
-        &raw(&[("tagKeys", "A"), ("allowAwsManagedKeys", "TRUE")]),
-    )
-    .unwrap();
+    let p = Parameters::parse(SPECS, &raw(&[("tagKeys", "A"), ("allowAwsManagedKeys", "TRUE")])).unwrap();
     assert!(p.bool("allowAwsManagedKeys"));
 }
 

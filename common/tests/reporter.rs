@@ -127,17 +127,12 @@ async fn failed_evaluations_are_resent_alone() {
             .build()
     });
     let aws = mock_aws(RuleMode::MatchAny, &[&rule]);
-    let mut reporter =
-        ConfigReporter::new(aws.config(), "token").with_failed_retries(3, Duration::from_millis(1));
+    let mut reporter = ConfigReporter::new(aws.config(), "token").with_failed_retries(3, Duration::from_millis(1));
     send_all(&mut reporter, 10).await.unwrap();
     let calls = calls.lock().unwrap();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[0].0.len(), 10);
-    let resent: Vec<&str> = calls[1]
-        .0
-        .iter()
-        .map(|e| e.compliance_resource_id())
-        .collect();
+    let resent: Vec<&str> = calls[1].0.iter().map(|e| e.compliance_resource_id()).collect();
     assert_eq!(resent, ["vol-00003", "vol-00007"]);
     assert_eq!(reporter.delivered(), 10);
 }
@@ -150,8 +145,7 @@ async fn evaluations_that_keep_failing_make_the_invocation_fail() {
             .build()
     });
     let aws = mock_aws(RuleMode::MatchAny, &[&rule]);
-    let mut reporter =
-        ConfigReporter::new(aws.config(), "token").with_failed_retries(3, Duration::from_millis(1));
+    let mut reporter = ConfigReporter::new(aws.config(), "token").with_failed_retries(3, Duration::from_millis(1));
     let err = send_all(&mut reporter, 5).await.unwrap_err();
     assert!(err.is_retryable());
     match err {

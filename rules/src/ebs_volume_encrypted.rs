@@ -22,9 +22,7 @@
 //! The volume was deleted, is no longer recorded, or left the rule's scope.
 
 use async_trait::async_trait;
-use atrest_common::{
-    ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict};
 
 use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS};
 
@@ -32,8 +30,7 @@ const VOLUME: &str = "AWS::EC2::Volume";
 
 pub static SPEC: RuleSpec = RuleSpec {
     id: "ebs-volume-encrypted",
-    description:
-        "EBS volumes are encrypted with a customer-managed KMS key (optionally one of kmsKeyArns).",
+    description: "EBS volumes are encrypted with a customer-managed KMS key (optionally one of kmsKeyArns).",
     resource_types: &[VOLUME],
     triggers: Triggers {
         change: true,
@@ -90,24 +87,15 @@ impl Rule for EbsVolumeEncrypted {
         &SPEC
     }
 
-    async fn evaluate_item(
-        &self,
-        item: &ConfigurationItem,
-        ctx: &RuleContext<'_>,
-    ) -> Result<Verdict, Error> {
+    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
         judge(&Volume::from_item(item), ctx).await
     }
 
     async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
         let ec2 = atrest_common::aws_client!(ctx.aws()?, aws_sdk_ec2);
-        let mut pages = ec2
-            .describe_volumes()
-            .into_paginator()
-            .page_size(500)
-            .send();
+        let mut pages = ec2.describe_volumes().into_paginator().page_size(500).send();
         while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| atrest_common::AwsError::from_sdk("ec2", "DescribeVolumes", &e))?;
+            let page = page.map_err(|e| atrest_common::AwsError::from_sdk("ec2", "DescribeVolumes", &e))?;
             for v in page.volumes() {
                 let Some(id) = v.volume_id() else { continue };
                 let volume = Volume {

@@ -12,8 +12,7 @@ pub const KMS_KEY_ARNS: ParamSpec = ParamSpec {
     kind: ParamKind::KeyList,
     default: None,
     required: false,
-    description:
-        "Comma-separated KMS keys the resource must be encrypted with (key ARNs, alias ARNs or \
+    description: "Comma-separated KMS keys the resource must be encrypted with (key ARNs, alias ARNs or \
                   alias names; aliases are resolved to key ARNs before comparing). Empty: any \
                   customer-managed key.",
 };
@@ -63,11 +62,7 @@ pub async fn allow_list(ctx: &RuleContext<'_>) -> Result<Vec<Allowed>, Error> {
 
 /// Looks up `key_ref` and judges it; `subject` starts the annotation
 /// ("Volume", "Bucket default encryption", ...).
-pub async fn judge_key(
-    ctx: &RuleContext<'_>,
-    subject: &str,
-    key_ref: &str,
-) -> Result<Verdict, Error> {
+pub async fn judge_key(ctx: &RuleContext<'_>, subject: &str, key_ref: &str) -> Result<Verdict, Error> {
     let lookup = ctx.keys.key(key_ref).await?;
     let allowed = allow_list(ctx).await?;
     Ok(key_verdict(
@@ -135,8 +130,5 @@ pub fn key_verdict(
     } else {
         "AWS-managed (allowed)"
     };
-    Verdict::compliant(format!(
-        "{subject} is encrypted with {kind} KMS key {}.",
-        facts.arn
-    ))
+    Verdict::compliant(format!("{subject} is encrypted with {kind} KMS key {}.", facts.arn))
 }

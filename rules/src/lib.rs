@@ -3,7 +3,8 @@
 //! The atrest AWS Config rules. [`ALL`] is the registry: the single source
 //! of the Lambda binaries, the rule manifest, the CDK stack and the README
 //! catalogue. Each rule is a module (its spec, doc comment and judgement)
-//! and a binary `src/bin/<rule-id>.rs` that only calls `serve`.
+//! and a binary `src/bin/<rule-id>.rs` that only calls `serve`. A rule whose
+//! AWS calls need a service's SDK sits behind that SDK's cargo feature.
 
 use atrest_common::Rule;
 
@@ -11,11 +12,45 @@ pub mod key_check;
 
 #[cfg(feature = "ec2")]
 pub mod ebs_volume_encrypted;
+pub mod kms_key_rotation_enabled;
+#[cfg(all(
+    feature = "ec2",
+    feature = "rds",
+    feature = "s3",
+    feature = "ssm",
+    feature = "lambda"
+))]
+pub mod kms_key_tags_aligned;
+#[cfg(feature = "lambda")]
+pub mod lambda_env_encrypted;
+#[cfg(feature = "rds")]
+pub mod rds_storage_encrypted;
+#[cfg(feature = "s3")]
+pub mod s3_bucket_encrypted;
+#[cfg(feature = "ssm")]
+pub mod ssm_parameter_encrypted;
 
 /// Every rule built into this crate (per its SDK features).
 pub static ALL: &[&dyn Rule] = &[
     #[cfg(feature = "ec2")]
     &ebs_volume_encrypted::RULE,
+    #[cfg(feature = "rds")]
+    &rds_storage_encrypted::RULE,
+    #[cfg(feature = "s3")]
+    &s3_bucket_encrypted::RULE,
+    #[cfg(feature = "ssm")]
+    &ssm_parameter_encrypted::RULE,
+    #[cfg(feature = "lambda")]
+    &lambda_env_encrypted::RULE,
+    &kms_key_rotation_enabled::RULE,
+    #[cfg(all(
+        feature = "ec2",
+        feature = "rds",
+        feature = "s3",
+        feature = "ssm",
+        feature = "lambda"
+    ))]
+    &kms_key_tags_aligned::RULE,
 ];
 
 /// The rule with this id.

@@ -112,17 +112,11 @@ fn volume(i: usize) -> Volume {
     if i % 10 == 9 {
         b.encrypted(false).build()
     } else {
-        b.encrypted(true)
-            .kms_key_id(key_arn(&format!("k{}", i % 5)))
-            .build()
+        b.encrypted(true).kms_key_id(key_arn(&format!("k{}", i % 5))).build()
     }
 }
 
-fn volume_page(
-    token: Option<&'static str>,
-    range: std::ops::Range<usize>,
-    next: Option<&'static str>,
-) -> MockRule {
+fn volume_page(token: Option<&'static str>, range: std::ops::Range<usize>, next: Option<&'static str>) -> MockRule {
     mock!(aws_sdk_ec2::Client::describe_volumes)
         .match_requests(move |r| r.next_token() == token)
         .then_output(move || {
@@ -149,28 +143,18 @@ async fn a_sweep_over_three_pages_looks_up_each_key_once_and_batches_by_one_hund
         &[&pages[0], &pages[1], &pages[2], &describe, &put, &earlier],
     );
     let handler = Handler::new(aws);
-    let summary = handler
-        .handle(&RULE, scheduled_event(json!({})))
-        .await
-        .unwrap();
+    let summary = handler.handle(&RULE, scheduled_event(json!({}))).await.unwrap();
 
     assert_eq!(pages.iter().map(MockRule::num_calls).sum::<usize>(), 3);
     assert_eq!(describe.num_calls(), 5, "one DescribeKey per key");
     let sent = sent.lock().unwrap();
-    assert_eq!(
-        sent.iter().map(Vec::len).collect::<Vec<_>>(),
-        [100, 100, 50]
-    );
+    assert_eq!(sent.iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
     let all: Vec<_> = sent.iter().flatten().collect();
     assert_eq!(all.len(), 250);
     for (i, e) in all.iter().enumerate() {
         assert_eq!(e.compliance_resource_id(), format!("vol-{i:04}"));
         assert_eq!(e.compliance_resource_type(), "AWS::EC2::Volume");
-        let expected = if i % 10 == 9 {
-            "NON_COMPLIANT"
-        } else {
-            "COMPLIANT"
-        };
+        let expected = if i % 10 == 9 { "NON_COMPLIANT" } else { "COMPLIANT" };
         assert_eq!(e.compliance_type().as_str(), expected, "vol-{i:04}");
         assert_eq!(e.ordering_timestamp().secs(), 1_795_953_600);
     }
@@ -181,11 +165,7 @@ async fn a_sweep_over_three_pages_looks_up_each_key_once_and_batches_by_one_hund
     assert_eq!(summary.aws_calls.get("config:PutEvaluations"), Some(&3));
 }
 
-async fn judge_change(
-    rules: &[&MockRule],
-    key: &str,
-    params: Option<Value>,
-) -> Result<(String, String), Error> {
+async fn judge_change(rules: &[&MockRule], key: &str, params: Option<Value>) -> Result<(String, String), Error> {
     let sent = Sent::default();
     let put = put_recorder(&sent);
     let mut all: Vec<&MockRule> = rules.to_vec();
@@ -208,36 +188,23 @@ fn kms_error(key: &'static str, code: &str) -> MockRule {
     mock!(aws_sdk_kms::Client::describe_key)
         .match_requests(move |r| r.key_id() == Some(key))
         .sequence()
-        .http_status(
-            400,
-            Some(format!(r#"{{"__type":"{code}","message":"for the test"}}"#)),
-        )
+        .http_status(400, Some(format!(r#"{{"__type":"{code}","message":"for the test"}}"#)))
         .repeatedly()
         .build()
 }
 
 #[tokio::test]
 async fn a_key_that_does_not_exist_is_non_compliant() {
-    let missing = kms_error(
-        "arn:aws:kms:eu-west-1:123456789012:key/gone",
-        "NotFoundException",
-    );
-    let (compliance, annotation) = judge_change(&[&missing], &key_arn("gone"), None)
-        .await
-        .unwrap();
+    let missing = kms_error("arn:aws:kms:eu-west-1:123456789012:key/gone", "NotFoundException");
+    let (compliance, annotation) = judge_change(&[&missing], &key_arn("gone"), None).await.unwrap();
     assert_eq!(compliance, "NON_COMPLIANT");
     assert!(annotation.contains("does not exist"), "{annotation}");
 }
 
 #[tokio::test]
 async fn a_key_that_cannot_be_read_is_non_compliant() {
-    let denied = kms_error(
-        "arn:aws:kms:eu-west-1:123456789012:key/secret",
-        "AccessDeniedException",
-    );
-    let (compliance, annotation) = judge_change(&[&denied], &key_arn("secret"), None)
-        .await
-        .unwrap();
+    let denied = kms_error("arn:aws:kms:eu-west-1:123456789012:key/secret", "AccessDeniedException");
+    let (compliance, annotation) = judge_change(&[&denied], &key_arn("secret"), None).await.unwrap();
     assert_eq!(compliance, "NON_COMPLIANT");
     assert!(annotation.contains("could not be verified"), "{annotation}");
     assert!(annotation.contains("access denied"), "{annotation}");
@@ -245,13 +212,8 @@ async fn a_key_that_cannot_be_read_is_non_compliant() {
 
 #[tokio::test]
 async fn throttling_past_the_retries_fails_the_invocation_and_reports_nothing() {
-    let throttled = kms_error(
-        "arn:aws:kms:eu-west-1:123456789012:key/busy",
-        "ThrottlingException",
-    );
-    let err = judge_change(&[&throttled], &key_arn("busy"), None)
-        .await
-        .unwrap_err();
+    let throttled = kms_error("arn:aws:kms:eu-west-1:123456789012:key/busy", "ThrottlingException");
+    let err = judge_change(&[&throttled], &key_arn("busy"), None).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(err.to_string().contains("kms:DescribeKey"), "{err}");
 }
@@ -259,9 +221,7 @@ async fn throttling_past_the_retries_fails_the_invocation_and_reports_nothing() 
 #[tokio::test]
 async fn an_aws_managed_key_is_non_compliant_unless_allowed() {
     let describe = describe_any();
-    let (compliance, annotation) = judge_change(&[&describe], &key_arn("aws-ebs"), None)
-        .await
-        .unwrap();
+    let (compliance, annotation) = judge_change(&[&describe], &key_arn("aws-ebs"), None).await.unwrap();
     assert_eq!(compliance, "NON_COMPLIANT");
     assert!(annotation.contains("AWS-managed"), "{annotation}");
     let allowed = json!({"allowAwsManagedKeys": "true"});
@@ -275,10 +235,9 @@ async fn an_aws_managed_key_is_non_compliant_unless_allowed() {
 async fn allow_list_aliases_are_resolved_to_key_arns() {
     let describe = describe_any();
     let params = json!({"kmsKeyArns": "alias/payments-ebs"});
-    let (compliance, annotation) =
-        judge_change(&[&describe], &key_arn("aliased-key"), Some(params.clone()))
-            .await
-            .unwrap();
+    let (compliance, annotation) = judge_change(&[&describe], &key_arn("aliased-key"), Some(params.clone()))
+        .await
+        .unwrap();
     assert_eq!(compliance, "COMPLIANT", "{annotation}");
     let (compliance, annotation) = judge_change(&[&describe], &key_arn("other"), Some(params))
         .await
@@ -290,14 +249,8 @@ async fn allow_list_aliases_are_resolved_to_key_arns() {
 #[test]
 fn the_spec_names_its_calls() {
     let actions = RULE.spec().iam_actions();
-    for a in [
-        "ec2:DescribeVolumes",
-        "kms:DescribeKey",
-        "config:PutEvaluations",
-    ] {
+    for a in ["ec2:DescribeVolumes", "kms:DescribeKey", "config:PutEvaluations"] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    assert!(!actions
-        .iter()
-        .any(|a| a.contains('*') || *a == "kms:Decrypt"));
+    assert!(!actions.iter().any(|a| a.contains('*') || *a == "kms:Decrypt"));
 }

@@ -2,15 +2,22 @@
 //! case: a configuration item (with the `AWS::KMS::Key` items that give the
 //! key facts, and optional rule parameters) that the rule must judge as the
 //! folder says, with an annotation containing the fixture's `annotation`.
-//! Cases run offline: key facts come from the fixture's key items.
+//! Cases run offline: key facts come from the fixture's key items. For
+//! Lambda functions, whose environment Config does not record,
+//! `environmentVariables` says how many GetFunctionConfiguration reports
+//! (negative: access denied), answered by `aws-smithy-mocks`. Periodic-only
+//! rules judge the item directly (Config sends them no change events).
 
 use std::path::{Path, PathBuf};
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
+use atrest_common::testing::mock_aws;
 use atrest_common::{
-    run, Compliance, ConfigurationItem, DryRun, Environment, Invocation, KeyDirectory, Parameters,
-    Rule,
+    run, Compliance, ConfigurationItem, DryRun, Environment, Invocation, KeyDirectory, Parameters, Rule, RuleContext,
+    Trigger,
 };
+use aws_smithy_mocks::{mock, RuleMode};
+use aws_smithy_types::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -25,7 +32,31 @@ struct Fixture {
     rule_parameters: Option<Value>,
     #[serde(default)]
     event_left_scope: bool,
+    #[serde(default)]
+    environment_variables: Option<i64>,
     annotation: String,
+}
+
+/// GetFunctionConfiguration answering with `n` variables, or access denied.
+fn lambda_environment(n: i64) -> aws_smithy_mocks::Rule {
+    use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+    use aws_sdk_lambda::types::EnvironmentResponse;
+    if n < 0 {
+        return mock!(aws_sdk_lambda::Client::get_function_configuration)
+            .sequence()
+            .http_status(403, Some(r#"{"Type":"User","message":"not allowed"}"#.to_owned()))
+            .repeatedly()
+            .build();
+    }
+    mock!(aws_sdk_lambda::Client::get_function_configuration).then_output(move || {
+        let mut env = EnvironmentResponse::builder();
+        for i in 0..n {
+            env = env.variables(format!("VAR{i}"), "value");
+        }
+        GetFunctionConfigurationOutput::builder()
+            .environment(env.build())
+            .build()
+    })
 }
 
 fn fixtures_root() -> PathBuf {
@@ -65,12 +96,21 @@ fn change_event(f: &Fixture) -> Value {
 
 async fn judge(rule: &dyn Rule, f: &Fixture) -> Result<(Compliance, String), String> {
     let invocation = Invocation::from_value(change_event(f)).map_err(|e| e.to_string())?;
-    let params = Parameters::parse(rule.spec().parameters, &invocation.parameters)
-        .map_err(|e| e.to_string())?;
+    let params = Parameters::parse(rule.spec().parameters, &invocation.parameters).map_err(|e| e.to_string())?;
     let env = Environment {
-        aws: None,
+        aws: f
+            .environment_variables
+            .map(|n| mock_aws(RuleMode::MatchAny, &[&lambda_environment(n)])),
         keys: KeyDirectory::new(ItemKeySource::from_items(&f.keys), DEFAULT_TTL),
     };
+    if !rule.spec().triggers.change {
+        let Trigger::Change(item) = &invocation.trigger else {
+            return Err("fixture event is not a change".into());
+        };
+        let ctx = RuleContext::new(&params, &env.keys, env.aws.as_ref(), DateTime::from_secs(0), None);
+        let v = rule.evaluate_item(item, &ctx).await.map_err(|e| e.to_string())?;
+        return Ok((v.compliance, v.annotation.unwrap_or_default()));
+    }
     let mut sink = DryRun::default();
     run(rule, &invocation, &params, &env, &mut sink)
         .await
@@ -92,8 +132,7 @@ async fn every_fixture_is_judged_as_its_folder_says() {
     rule_dirs.sort();
     for rule_dir in rule_dirs {
         let id = rule_dir.file_name().unwrap().to_string_lossy().to_string();
-        let rule =
-            atrest_rules::find(&id).unwrap_or_else(|| panic!("fixtures for unknown rule {id}"));
+        let rule = atrest_rules::find(&id).unwrap_or_else(|| panic!("fixtures for unknown rule {id}"));
         for folder in ["compliant", "non_compliant", "not_applicable"] {
             let mut files: Vec<PathBuf> = std::fs::read_dir(rule_dir.join(folder))
                 .unwrap_or_else(|e| panic!("{id}/{folder}: {e}"))
@@ -104,10 +143,7 @@ async fn every_fixture_is_judged_as_its_folder_says() {
             assert!(!files.is_empty(), "{id}/{folder} has no fixture");
             for file in files {
                 cases += 1;
-                let name = format!(
-                    "{id}/{folder}/{}",
-                    file.file_name().unwrap().to_string_lossy()
-                );
+                let name = format!("{id}/{folder}/{}", file.file_name().unwrap().to_string_lossy());
                 let text = std::fs::read_to_string(&file).unwrap();
                 let fixture: Fixture = match serde_json::from_str(&text) {
                     Ok(f) => f,
@@ -118,9 +154,7 @@ async fn every_fixture_is_judged_as_its_folder_says() {
                 };
                 match judge(rule, &fixture).await {
                     Ok((compliance, annotation)) => {
-                        if compliance != expected(folder)
-                            || !annotation.contains(&fixture.annotation)
-                        {
+                        if compliance != expected(folder) || !annotation.contains(&fixture.annotation) {
                             failures.push(format!(
                                 "{name} ({}): got {compliance} \"{annotation}\", expected {} with \"{}\"",
                                 fixture.description,
@@ -144,14 +178,12 @@ async fn every_fixture_is_judged_as_its_folder_says() {
 }
 
 #[test]
-fn every_change_triggered_rule_has_fixtures() {
+fn every_rule_has_fixtures_of_every_outcome() {
     for rule in atrest_rules::ALL {
         let spec = rule.spec();
-        if spec.triggers.change {
-            for folder in ["compliant", "non_compliant", "not_applicable"] {
-                let dir = fixtures_root().join(spec.id).join(folder);
-                assert!(dir.is_dir(), "{} lacks {folder} fixtures", spec.id);
-            }
+        for folder in ["compliant", "non_compliant", "not_applicable"] {
+            let dir = fixtures_root().join(spec.id).join(folder);
+            assert!(dir.is_dir(), "{} lacks {folder} fixtures", spec.id);
         }
     }
 }

@@ -59,54 +59,64 @@ impl ItemKeySource {
 }
 
 fn recorded(item: &ConfigurationItem) -> Recorded {
-    let text = |names: &[&str]| item.str_field(names).unwrap_or_default().to_owned();
-    let key_id = item
-        .str_field(&["keyId", "KeyId"])
-        .unwrap_or(&item.resource_id)
-        .to_owned();
-    let arn = item
-        .str_field(&["arn", "Arn"])
-        .map(str::to_owned)
-        .or_else(|| item.arn.clone())
-        .unwrap_or_else(|| key_id.clone());
-    let manager = match item.str_field(&["keyManager", "KeyManager"]) {
-        Some("AWS") => KeyManager::Aws,
-        _ => KeyManager::Customer,
-    };
-    let date = |names: &[&str]| item.field(names).and_then(parse_timestamp);
-    let facts = KeyFacts {
-        arn,
-        key_id,
-        account_id: item.account_id.clone(),
-        manager,
-        state: text(&["keyState", "KeyState"]),
-        spec: text(&[
-            "keySpec",
-            "KeySpec",
-            "customerMasterKeySpec",
-            "CustomerMasterKeySpec",
-        ]),
-        usage: text(&["keyUsage", "KeyUsage"]),
-        origin: text(&["origin", "Origin"]),
-        custom_key_store_id: item
-            .str_field(&["customKeyStoreId", "CustomKeyStoreId"])
-            .map(str::to_owned),
-        multi_region: item
-            .bool_field(&["multiRegion", "MultiRegion"])
-            .unwrap_or(false),
-        expiration_model: item
-            .str_field(&["expirationModel", "ExpirationModel"])
-            .map(str::to_owned),
-        valid_to: date(&["validTo", "ValidTo"]),
-        deletion_date: date(&["deletionDate", "DeletionDate"]),
-    };
     Recorded {
-        rotation: item
-            .supplementary("KeyRotationStatus")
-            .and_then(|v| rotation_from(&v)),
+        facts: KeyFacts::from_item(item),
+        rotation: rotation_from_item(item),
         tags: item.tags.clone(),
-        facts,
     }
+}
+
+impl KeyFacts {
+    /// The facts an `AWS::KMS::Key` configuration item records. A missing
+    /// `keyManager` reads as customer-managed: callers that judge the key
+    /// itself check [`records_key_manager`] first.
+    pub fn from_item(item: &ConfigurationItem) -> Self {
+        let text = |names: &[&str]| item.str_field(names).unwrap_or_default().to_owned();
+        let key_id = item
+            .str_field(&["keyId", "KeyId"])
+            .unwrap_or(&item.resource_id)
+            .to_owned();
+        let arn = item
+            .str_field(&["arn", "Arn"])
+            .map(str::to_owned)
+            .or_else(|| item.arn.clone())
+            .unwrap_or_else(|| key_id.clone());
+        let manager = match item.str_field(&["keyManager", "KeyManager"]) {
+            Some("AWS") => KeyManager::Aws,
+            _ => KeyManager::Customer,
+        };
+        let date = |names: &[&str]| item.field(names).and_then(parse_timestamp);
+        KeyFacts {
+            arn,
+            key_id,
+            account_id: item.account_id.clone(),
+            manager,
+            state: text(&["keyState", "KeyState"]),
+            spec: text(&["keySpec", "KeySpec", "customerMasterKeySpec", "CustomerMasterKeySpec"]),
+            usage: text(&["keyUsage", "KeyUsage"]),
+            origin: text(&["origin", "Origin"]),
+            custom_key_store_id: item
+                .str_field(&["customKeyStoreId", "CustomKeyStoreId"])
+                .map(str::to_owned),
+            multi_region: item.bool_field(&["multiRegion", "MultiRegion"]).unwrap_or(false),
+            expiration_model: item
+                .str_field(&["expirationModel", "ExpirationModel"])
+                .map(str::to_owned),
+            valid_to: date(&["validTo", "ValidTo"]),
+            deletion_date: date(&["deletionDate", "DeletionDate"]),
+        }
+    }
+}
+
+/// Whether a key item records who manages the key (and its state).
+pub fn records_key_manager(item: &ConfigurationItem) -> bool {
+    item.str_field(&["keyManager", "KeyManager"]).is_some() && item.str_field(&["keyState", "KeyState"]).is_some()
+}
+
+/// The rotation status a key item records in
+/// `supplementaryConfiguration.KeyRotationStatus`, if any.
+pub fn rotation_from_item(item: &ConfigurationItem) -> Option<Rotation> {
+    item.supplementary("KeyRotationStatus").and_then(|v| rotation_from(&v))
 }
 
 /// `KeyRotationStatus` is recorded as a boolean, a boolean in a string, or
@@ -123,10 +133,7 @@ fn rotation_from(v: &Value) -> Option<Rotation> {
     };
     let period_days = v
         .as_object()
-        .and_then(|m| {
-            m.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("rotationPeriodInDays"))
-        })
+        .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case("rotationPeriodInDays")))
         .and_then(|(_, v)| v.as_i64())
         .and_then(|d| i32::try_from(d).ok());
     Some(Rotation {
@@ -155,10 +162,7 @@ impl KeySource for ItemKeySource {
     async fn rotation(&self, key: &KeyFacts) -> Result<Lookup<Rotation>, Error> {
         Ok(match self.find(&key.arn).map(|r| r.rotation) {
             Some(Some(rotation)) => Lookup::Found(rotation),
-            Some(None) => Lookup::Unreadable(format!(
-                "the item of KMS key {} has no KeyRotationStatus",
-                key.arn
-            )),
+            Some(None) => Lookup::Unreadable(format!("the item of KMS key {} has no KeyRotationStatus", key.arn)),
             None => Lookup::Unreadable(not_recorded(&key.arn)),
         })
     }

@@ -21,9 +21,7 @@ impl KmsKeySource {
 fn outcome<T>(err: AwsError, what: &str) -> Result<Lookup<T>, Error> {
     match (err.kind, err.code.as_deref()) {
         (AwsErrorKind::NotFound, _) => Ok(Lookup::NotFound(format!("{what} does not exist"))),
-        (_, Some("InvalidArnException")) => Ok(Lookup::NotFound(format!(
-            "{what} is not a valid key reference"
-        ))),
+        (_, Some("InvalidArnException")) => Ok(Lookup::NotFound(format!("{what} is not a valid key reference"))),
         (AwsErrorKind::AccessDenied, _) => Ok(Lookup::Unreadable(format!(
             "access denied to kms:{} on {what}",
             err.operation
@@ -60,10 +58,7 @@ impl KeySource for KmsKeySource {
         };
         let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
         Ok(Lookup::Found(KeyFacts {
-            arn: meta
-                .arn()
-                .map(str::to_owned)
-                .unwrap_or_else(|| reference.to_owned()),
+            arn: meta.arn().map(str::to_owned).unwrap_or_else(|| reference.to_owned()),
             key_id: meta.key_id().to_owned(),
             account_id: meta.aws_account_id().map(str::to_owned),
             manager,
@@ -80,13 +75,7 @@ impl KeySource for KmsKeySource {
     }
 
     async fn rotation(&self, key: &KeyFacts) -> Result<Lookup<Rotation>, Error> {
-        match self
-            .client
-            .get_key_rotation_status()
-            .key_id(&key.arn)
-            .send()
-            .await
-        {
+        match self.client.get_key_rotation_status().key_id(&key.arn).send().await {
             Ok(out) => Ok(Lookup::Found(Rotation {
                 enabled: out.key_rotation_enabled(),
                 period_days: out.rotation_period_in_days(),

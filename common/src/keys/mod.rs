@@ -20,7 +20,7 @@ use aws_smithy_types::DateTime;
 
 use crate::error::Error;
 use cache::Cache;
-pub use items::ItemKeySource;
+pub use items::{records_key_manager, rotation_from_item, ItemKeySource, KMS_KEY_TYPE};
 pub use kms::KmsKeySource;
 
 /// Who manages a key.
@@ -157,9 +157,7 @@ impl KeyDirectory {
     pub async fn key(&self, reference: &str) -> Result<Lookup<Arc<KeyFacts>>, Error> {
         let reference = reference.trim();
         if is_aws_managed_alias(reference) {
-            return Ok(Lookup::Found(Arc::new(KeyFacts::aws_managed_alias(
-                reference,
-            ))));
+            return Ok(Lookup::Found(Arc::new(KeyFacts::aws_managed_alias(reference))));
         }
         let lookup = self
             .described
