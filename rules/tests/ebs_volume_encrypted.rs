@@ -2,43 +2,17 @@
 //! several pages, key look-ups once per key, and keys that are missing,
 //! unreadable or throttled.
 
-use std::sync::{Arc, Mutex};
+mod support;
 
 use atrest_common::lambda::Handler;
 use atrest_common::testing::mock_aws;
 use atrest_common::{Error, Rule};
 use atrest_rules::ebs_volume_encrypted::RULE;
-use aws_sdk_config::operation::get_compliance_details_by_config_rule::GetComplianceDetailsByConfigRuleOutput;
-use aws_sdk_config::operation::put_evaluations::PutEvaluationsOutput;
 use aws_sdk_ec2::operation::describe_volumes::DescribeVolumesOutput;
 use aws_sdk_ec2::types::Volume;
-use aws_sdk_kms::operation::describe_key::DescribeKeyOutput;
-use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeyState};
 use aws_smithy_mocks::{mock, Rule as MockRule, RuleMode};
 use serde_json::{json, Value};
-
-const ACCOUNT: &str = "123456789012";
-
-fn key_arn(id: &str) -> String {
-    format!("arn:aws:kms:eu-west-1:{ACCOUNT}:key/{id}")
-}
-
-fn scheduled_event(params: Value) -> Value {
-    json!({
-        "version": "1.0",
-        "invokingEvent": json!({
-            "awsAccountId": ACCOUNT,
-            "notificationCreationTime": "2026-11-29T12:00:00.000Z",
-            "messageType": "ScheduledNotification",
-            "recordVersion": "1.0"
-        }).to_string(),
-        "ruleParameters": params.to_string(),
-        "resultToken": "TESTMODE",
-        "eventLeftScope": false,
-        "configRuleName": "atrest-ebs-volume-encrypted",
-        "accountId": ACCOUNT,
-    })
-}
+use support::{describe_any, key_arn, no_earlier_results, put_recorder, scheduled_event, Sent, ACCOUNT};
 
 fn change_event(key: &str) -> Value {
     let item = json!({
@@ -61,49 +35,6 @@ fn change_event(key: &str) -> Value {
         "configRuleName": "atrest-ebs-volume-encrypted",
         "accountId": ACCOUNT,
     })
-}
-
-/// DescribeKey answering for any key: customer-managed, except `aws-*` ids.
-fn describe_any() -> MockRule {
-    mock!(aws_sdk_kms::Client::describe_key).then_compute_output(|req| {
-        let reference = req.key_id().unwrap_or_default();
-        let id = if reference.starts_with("alias/") {
-            "aliased-key".to_owned()
-        } else {
-            reference.rsplit('/').next().unwrap_or_default().to_owned()
-        };
-        let manager = if id.starts_with("aws-") {
-            KeyManagerType::Aws
-        } else {
-            KeyManagerType::Customer
-        };
-        DescribeKeyOutput::builder()
-            .key_metadata(
-                KeyMetadata::builder()
-                    .key_id(&id)
-                    .arn(key_arn(&id))
-                    .key_manager(manager)
-                    .key_state(KeyState::Enabled)
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-    })
-}
-
-type Sent = Arc<Mutex<Vec<Vec<aws_sdk_config::types::Evaluation>>>>;
-
-fn put_recorder(sent: &Sent) -> MockRule {
-    let sent = sent.clone();
-    mock!(aws_sdk_config::Client::put_evaluations).then_compute_output(move |req| {
-        sent.lock().unwrap().push(req.evaluations().to_vec());
-        PutEvaluationsOutput::builder().build()
-    })
-}
-
-fn no_earlier_results() -> MockRule {
-    mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
-        .then_output(|| GetComplianceDetailsByConfigRuleOutput::builder().build())
 }
 
 /// Volume i: unencrypted when i % 10 == 9, else encrypted with key k(i % 5).
@@ -143,7 +74,10 @@ async fn a_sweep_over_three_pages_looks_up_each_key_once_and_batches_by_one_hund
         &[&pages[0], &pages[1], &pages[2], &describe, &put, &earlier],
     );
     let handler = Handler::new(aws);
-    let summary = handler.handle(&RULE, scheduled_event(json!({}))).await.unwrap();
+    let summary = handler
+        .handle(&RULE, scheduled_event("atrest-ebs-volume-encrypted", json!({})))
+        .await
+        .unwrap();
 
     assert_eq!(pages.iter().map(MockRule::num_calls).sum::<usize>(), 3);
     assert_eq!(describe.num_calls(), 5, "one DescribeKey per key");
