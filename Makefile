@@ -1,12 +1,23 @@
 # atrest: the two commands of the README, and their parts.
-#   make test   every test (formatting, lints, unit, fixture and CLI tests)
+#   make test   every test (formatting, lints, unit, fixture, CLI and end-to-end tests on moto)
 # The run command is a plain `cargo run` (see README.md).
 
 CARGO ?= cargo
+PYTHON ?= python3
+# The AWS wire-protocol peer of the end-to-end tests.
+MOTO_VERSION := 5.2.5
+VENV := .venv
 
-.PHONY: test lint unit tools
+.PHONY: test lint unit tools venv
 
-test: tools lint unit
+test: tools venv lint unit
+
+# A virtual environment with moto's server, created when missing.
+venv: $(VENV)/bin/moto_server
+
+$(VENV)/bin/moto_server:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server,s3,ssm,awslambda]==$(MOTO_VERSION)'
 
 # Everything here comes with the Rust toolchain (rustup's default profile).
 tools:

@@ -98,7 +98,12 @@ pub async fn run(
             );
             let mut out = Outbox::new(sink, *notification_creation_time);
             rule.sweep(&ctx, &mut out).await?;
-            if let (Some(aws), Some(rule_name)) = (env.aws.as_ref(), invocation.rule_name.as_deref()) {
+            // In TestMode nothing is recorded, so there is nothing to retire.
+            if let (Some(aws), Some(rule_name), false) = (
+                env.aws.as_ref(),
+                invocation.rule_name.as_deref(),
+                invocation.test_mode(),
+            ) {
                 stale = retire_stale(rule, aws, rule_name, &mut out).await?;
             }
             finish(out).await?

@@ -255,7 +255,9 @@ async fn a_sweep_retires_stale_results() {
         });
     let env = Environment::live(mock_aws(RuleMode::MatchAny, &[&page1, &page2]));
     let probe = Probe::new(&SPEC);
-    let out = dry_run(&probe, load("scheduled.json"), &env).await.unwrap();
+    let mut event = load("scheduled.json");
+    event["resultToken"] = json!("token-of-a-real-invocation");
+    let out = dry_run(&probe, event, &env).await.unwrap();
     let got: Vec<(&str, Compliance)> = out
         .evaluations
         .iter()
@@ -276,6 +278,16 @@ async fn a_sweep_retires_stale_results() {
         .evaluations
         .iter()
         .all(|e| e.ordering_timestamp.secs() == 1_795_953_600));
+}
+
+#[tokio::test]
+async fn a_sweep_in_test_mode_reads_no_earlier_results() {
+    // Any call to GetComplianceDetailsByConfigRule would find no mock and fail.
+    let env = Environment::live(mock_aws(RuleMode::MatchAny, &[]));
+    let probe = Probe::new(&SPEC);
+    let out = dry_run(&probe, load("scheduled.json"), &env).await.unwrap();
+    assert_eq!(out.evaluations.len(), 3);
+    assert!(out.evaluations.iter().all(|e| e.compliance == Compliance::Compliant));
 }
 
 #[tokio::test]

@@ -1,0 +1,138 @@
+//! ebs-volume-encrypted end to end on moto: change and scheduled events,
+//! the exact PutEvaluations bodies, and the API economy of a sweep.
+
+use atrest_common::lambda::Handler;
+use atrest_e2e::events::{self, CAPTURE_SECS, NOTIFICATION_SECS};
+use atrest_e2e::{count_operations, evaluations, put_evaluations, Moto};
+use atrest_rules::ebs_volume_encrypted::RULE;
+use serde_json::json;
+
+async fn customer_key(moto: &Moto) -> String {
+    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
+    let key = kms.create_key().description("atrest e2e").send().await.unwrap();
+    key.key_metadata().unwrap().arn().unwrap().to_owned()
+}
+
+async fn volume(moto: &Moto, key: Option<&str>) -> String {
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
+    let v = ec2
+        .create_volume()
+        .availability_zone("eu-west-1a")
+        .size(8)
+        .encrypted(key.is_some())
+        .set_kms_key_id(key.map(str::to_owned))
+        .send()
+        .await
+        .unwrap();
+    v.volume_id().unwrap().to_owned()
+}
+
+fn volume_item(id: &str, key: Option<&str>) -> serde_json::Value {
+    let mut configuration = json!({"volumeId": id, "encrypted": key.is_some(), "size": 8, "volumeType": "gp2"});
+    if let Some(k) = key {
+        configuration["kmsKeyId"] = json!(k);
+    }
+    events::item("AWS::EC2::Volume", id, configuration, json!({}))
+}
+
+#[tokio::test]
+async fn change_events_reach_config_as_test_mode_evaluations() {
+    let Some(moto) = Moto::start() else { return };
+    let key = customer_key(&moto).await;
+    let encrypted = volume(&moto, Some(&key)).await;
+    let plain = volume(&moto, None).await;
+    let handler = Handler::new(moto.aws());
+
+    moto.start_recording();
+    let items = [
+        volume_item(&encrypted, Some(&key)),
+        volume_item(&plain, None),
+        events::deleted(volume_item("vol-0123456789abcdef0", None)),
+    ];
+    for item in items {
+        handler
+            .handle(&RULE, events::change("ebs-volume-encrypted", item, json!({})))
+            .await
+            .unwrap();
+    }
+    let recorded = moto.recording();
+
+    let bodies = put_evaluations(&recorded);
+    assert_eq!(bodies.len(), 3);
+    for body in &bodies {
+        assert_eq!(body["TestMode"], true);
+        assert_eq!(body["ResultToken"], "TESTMODE");
+        let e = &body["Evaluations"][0];
+        assert_eq!(e["OrderingTimestamp"].as_f64().unwrap() as i64, CAPTURE_SECS);
+    }
+    assert_eq!(
+        evaluations(&recorded),
+        [
+            ("AWS::EC2::Volume".into(), encrypted.clone(), "COMPLIANT".into()),
+            ("AWS::EC2::Volume".into(), plain.clone(), "NON_COMPLIANT".into()),
+            (
+                "AWS::EC2::Volume".into(),
+                "vol-0123456789abcdef0".into(),
+                "NOT_APPLICABLE".into()
+            ),
+        ]
+    );
+    let annotation = bodies[0]["Evaluations"][0]["Annotation"].as_str().unwrap();
+    assert!(annotation.contains(&key), "{annotation}");
+    assert_eq!(bodies[1]["Evaluations"][0]["Annotation"], "Volume is not encrypted.");
+    // The item is the truth about the volume: only its key was looked up.
+    let ops = count_operations(&recorded);
+    assert_eq!(ops.get("kms:DescribeKey"), Some(&1));
+    assert_eq!(ops.get("ec2:DescribeVolumes"), None);
+}
+
+#[tokio::test]
+async fn a_sweep_of_250_volumes_over_5_keys_costs_the_minimum_of_calls() {
+    let Some(moto) = Moto::start() else { return };
+    let mut keys = Vec::new();
+    for _ in 0..5 {
+        keys.push(customer_key(&moto).await);
+    }
+    let mut expected = Vec::new();
+    for i in 0..250 {
+        let key = (i % 25 != 24).then(|| keys[i % 5].as_str());
+        let id = volume(&moto, key).await;
+        expected.push((id, if key.is_some() { "COMPLIANT" } else { "NON_COMPLIANT" }));
+    }
+    let handler = Handler::new(moto.aws());
+
+    moto.start_recording();
+    let summary = handler
+        .handle(&RULE, events::scheduled("ebs-volume-encrypted", json!({})))
+        .await
+        .unwrap();
+    let recorded = moto.recording();
+
+    let ops = count_operations(&recorded);
+    assert_eq!(ops.get("kms:DescribeKey"), Some(&5), "{ops:?}");
+    assert_eq!(ops.get("config:PutEvaluations"), Some(&3), "{ops:?}");
+    assert_eq!(
+        ops.get("ec2:DescribeVolumes"),
+        Some(&1),
+        "moto answers in one page: {ops:?}"
+    );
+    assert_eq!(ops.len(), 3, "no other call: {ops:?}");
+    let bodies = put_evaluations(&recorded);
+    let sizes: Vec<usize> = bodies
+        .iter()
+        .map(|b| b["Evaluations"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, [100, 100, 50]);
+    for body in &bodies {
+        assert_eq!(body["TestMode"], true);
+        for e in body["Evaluations"].as_array().unwrap() {
+            assert_eq!(e["OrderingTimestamp"].as_f64().unwrap() as i64, NOTIFICATION_SECS);
+        }
+    }
+    let mut got: Vec<(String, String)> = evaluations(&recorded).into_iter().map(|(_, id, c)| (id, c)).collect();
+    let mut want: Vec<(String, String)> = expected.into_iter().map(|(id, c)| (id, c.to_owned())).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(summary.counts.non_compliant, 10);
+}
