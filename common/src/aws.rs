@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_config::config::{Intercept, SharedCredentialsProvider, SharedInterceptor};
+use aws_smithy_async::rt::sleep::default_async_sleep;
+use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -98,8 +101,24 @@ impl AwsContext {
         Self::new(sdk)
     }
 
-    /// Wraps a ready SDK configuration.
+    /// Wraps a ready SDK configuration. A configuration without a clock, a
+    /// sleep or an identity cache gets the system clock, tokio's sleep and
+    /// a shared lazy cache: credential providers (AssumeRole) and retries
+    /// need them.
     pub fn new(sdk: SdkConfig) -> Self {
+        let mut builder = sdk.to_builder();
+        if sdk.time_source().is_none() {
+            builder.set_time_source(Some(SharedTimeSource::new(SystemTimeSource::new())));
+        }
+        if sdk.sleep_impl().is_none() {
+            builder.set_sleep_impl(default_async_sleep());
+        }
+        // One identity cache for every client built from here, so assumed
+        // role credentials are fetched once and reused until they expire.
+        if sdk.identity_cache().is_none() {
+            builder.set_identity_cache(Some(IdentityCache::lazy().build()));
+        }
+        let sdk = builder.build();
         let calls = CallCounter::default();
         AwsContext {
             sdk,
@@ -155,6 +174,7 @@ impl AwsContext {
             .sdk
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
+            .identity_cache(IdentityCache::lazy().build())
             .build();
         AwsContext {
             sdk,

@@ -136,3 +136,38 @@ async fn a_sweep_of_250_volumes_over_5_keys_costs_the_minimum_of_calls() {
     assert_eq!(got, want);
     assert_eq!(summary.counts.non_compliant, 10);
 }
+
+#[tokio::test]
+async fn with_assume_execution_role_every_call_uses_the_roles_credentials() {
+    let Some(moto) = Moto::start() else { return };
+    let plain = volume(&moto, None).await;
+    let handler = Handler::new(moto.aws());
+    let mut event = events::change("ebs-volume-encrypted", volume_item(&plain, None), json!({}));
+    event["ruleParameters"] = json!(json!({"assumeExecutionRole": "true"}).to_string());
+    event["executionRoleArn"] = json!("arn:aws:iam::123456789012:role/atrest-central-audit");
+
+    moto.start_recording();
+    handler.handle(&RULE, event.clone()).await.unwrap();
+    handler.handle(&RULE, event).await.unwrap();
+    let recorded = moto.recording();
+
+    let ops = count_operations(&recorded);
+    assert_eq!(
+        ops.get("sts:AssumeRole"),
+        Some(&1),
+        "credentials are reused while valid: {ops:?}"
+    );
+    let assume = recorded.iter().find(|r| r.operation() == "sts:AssumeRole").unwrap();
+    let form = String::from_utf8_lossy(&assume.body).into_owned();
+    assert!(
+        form.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fatrest-central-audit"),
+        "{form}"
+    );
+    assert!(form.contains("RoleSessionName=atrest-ebs-volume-encrypted"), "{form}");
+    // PutEvaluations went out under the assumed role's keys, not the function's.
+    for put in recorded.iter().filter(|r| r.operation() == "config:PutEvaluations") {
+        let auth = put.headers["Authorization"].as_str().unwrap();
+        assert!(!auth.contains("Credential=testing/"), "{auth}");
+    }
+    assert_eq!(evaluations(&recorded).len(), 2);
+}
