@@ -18,6 +18,7 @@ pub mod item;
 pub mod keys;
 pub mod lambda;
 pub mod params;
+pub mod policy;
 pub mod report;
 pub mod rule;
 pub mod run;

@@ -25,14 +25,13 @@
 //! the key was deleted or left the rule's scope.
 
 use async_trait::async_trait;
-use atrest_common::keys::{records_key_manager, rotation_from_item, Rotation};
+use atrest_common::keys::{rotation_from_item, Rotation};
 use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::{
-    AwsError, ConfigurationItem, Error, KeyFacts, Lookup, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers,
-    Verdict,
+    ConfigurationItem, Error, KeyFacts, Lookup, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 
-const KEY: &str = "AWS::KMS::Key";
+use crate::key_rules::{evaluate_key_item, sweep_keys, KeyJudge, KEY};
 
 const MAX_ROTATION_PERIOD: ParamSpec = ParamSpec {
     name: "maxRotationPeriodInDays",
@@ -130,47 +129,28 @@ async fn judge(key: &KeyFacts, recorded: Option<Rotation>, ctx: &RuleContext<'_>
 }
 
 #[async_trait]
+impl KeyJudge for KmsKeyRotationEnabled {
+    async fn judge(
+        &self,
+        key: &KeyFacts,
+        item: Option<&ConfigurationItem>,
+        ctx: &RuleContext<'_>,
+    ) -> Result<Verdict, Error> {
+        judge(key, item.and_then(rotation_from_item), ctx).await
+    }
+}
+
+#[async_trait]
 impl Rule for KmsKeyRotationEnabled {
     fn spec(&self) -> &'static RuleSpec {
         &SPEC
     }
 
     async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        let facts = if records_key_manager(item) {
-            KeyFacts::from_item(item)
-        } else {
-            let reference = item.arn.as_deref().unwrap_or(&item.resource_id);
-            match ctx.keys.key(reference).await? {
-                Lookup::Found(f) => (*f).clone(),
-                Lookup::NotFound(reason) | Lookup::Unreadable(reason) => {
-                    return Ok(Verdict::non_compliant(format!(
-                        "The item does not record the key's manager and state, and they could not be read: {reason}."
-                    )))
-                }
-            }
-        };
-        judge(&facts, rotation_from_item(item), ctx).await
+        evaluate_key_item(self, item, ctx).await
     }
 
     async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        let kms = ctx.aws()?.kms();
-        let mut pages = kms.list_keys().into_paginator().page_size(1000).send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("kms", "ListKeys", &e))?;
-            for entry in page.keys() {
-                let (Some(id), Some(arn)) = (entry.key_id(), entry.key_arn()) else {
-                    continue;
-                };
-                let verdict = match ctx.keys.key(arn).await? {
-                    Lookup::Found(facts) => judge(&facts, None, ctx).await?,
-                    Lookup::NotFound(_) => continue, // deleted since it was listed
-                    Lookup::Unreadable(reason) => {
-                        Verdict::non_compliant(format!("The key could not be read: {reason}."))
-                    }
-                };
-                out.push(KEY, id, verdict).await?;
-            }
-        }
-        Ok(())
+        sweep_keys(self, ctx, out).await
     }
 }

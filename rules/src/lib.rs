@@ -9,9 +9,17 @@
 use atrest_common::Rule;
 
 pub mod key_check;
+pub mod key_rules;
 
 #[cfg(feature = "ec2")]
+pub mod ebs_encryption_by_default;
+#[cfg(feature = "ec2")]
 pub mod ebs_volume_encrypted;
+pub mod kms_alias_naming;
+pub mod kms_key_not_pending_deletion;
+pub mod kms_key_policy_mfa_critical_actions;
+pub mod kms_key_policy_no_untrusted_access;
+pub mod kms_key_policy_separation_of_duties;
 pub mod kms_key_rotation_enabled;
 #[cfg(all(
     feature = "ec2",
@@ -51,6 +59,13 @@ pub static ALL: &[&dyn Rule] = &[
         feature = "lambda"
     ))]
     &kms_key_tags_aligned::RULE,
+    &kms_key_policy_separation_of_duties::RULE,
+    &kms_key_policy_no_untrusted_access::RULE,
+    &kms_key_policy_mfa_critical_actions::RULE,
+    &kms_alias_naming::RULE,
+    &kms_key_not_pending_deletion::RULE,
+    #[cfg(feature = "ec2")]
+    &ebs_encryption_by_default::RULE,
 ];
 
 /// The rule with this id.

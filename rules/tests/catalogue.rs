@@ -1,6 +1,6 @@
 //! The README's rule catalogue is generated from the registry (specs) and
 //! each rule module's doc comment, and must be current. Regenerate with
-//! `ATREST_BLESS=1 cargo test -p atrest-rules --test catalogue`.
+//! `ATREST_BLESS=1 cargo test --workspace --test catalogue`.
 
 use std::path::{Path, PathBuf};
 
@@ -98,10 +98,40 @@ fn catalogue() -> String {
             id = s.id
         ));
     }
+    out.push_str(&pci_mapping());
     for rule in atrest_rules::ALL {
         out.push('\n');
         out.push_str(&entry(rule.spec()));
         out.push('\n');
+    }
+    out
+}
+
+/// PCI DSS requirement → the rules whose results evidence it.
+fn pci_mapping() -> String {
+    let mut out = String::from("\n#### PCI DSS mapping\n\n| Version | Requirement | Evidenced by |\n|---|---|---|\n");
+    for (version, pick) in [
+        (
+            "v3.2.1",
+            (|s: &RuleSpec| s.pci_dss.v3_2_1) as fn(&RuleSpec) -> &'static [&'static str],
+        ),
+        ("v4.0", |s: &RuleSpec| s.pci_dss.v4_0),
+    ] {
+        let mut by_requirement: std::collections::BTreeMap<Vec<u32>, (&str, Vec<&str>)> = Default::default();
+        for rule in atrest_rules::ALL {
+            for req in pick(rule.spec()) {
+                let order: Vec<u32> = req.split('.').filter_map(|p| p.parse().ok()).collect();
+                by_requirement
+                    .entry(order)
+                    .or_insert((req, Vec::new()))
+                    .1
+                    .push(rule.spec().id);
+            }
+        }
+        for (req, ids) in by_requirement.values() {
+            let ids: Vec<String> = ids.iter().map(|i| format!("[`{i}`](#{i})")).collect();
+            out.push_str(&format!("| {version} | {req} | {} |\n", ids.join(", ")));
+        }
     }
     out
 }
@@ -139,9 +169,7 @@ fn the_readme_catalogue_is_current() {
             let updated = format!("{}{START}{wanted}{}", &readme[..start], &readme[end..]);
             std::fs::write(&path, updated).unwrap();
         } else {
-            panic!(
-                "README.md's rule catalogue is stale: run `ATREST_BLESS=1 cargo test -p atrest-rules --test catalogue`"
-            );
+            panic!("README.md's rule catalogue is stale: run `ATREST_BLESS=1 cargo test --workspace --test catalogue`");
         }
     }
 }

@@ -17,6 +17,7 @@ struct Recorded {
     facts: KeyFacts,
     rotation: Option<Rotation>,
     tags: Tags,
+    policy: Option<String>,
 }
 
 /// Answers key look-ups from recorded configuration items.
@@ -25,16 +26,31 @@ pub struct ItemKeySource {
     keys: Vec<Recorded>,
     /// key ARN and key id → index in `keys`.
     index: HashMap<String, usize>,
+    /// alias name → target key id, from `AWS::KMS::Alias` items.
+    aliases: HashMap<String, String>,
+    /// Whether any alias was recorded (else aliases are unknown, not absent).
+    records_aliases: bool,
 }
+
+/// The resource type of a KMS alias in Config.
+pub const KMS_ALIAS_TYPE: &str = "AWS::KMS::Alias";
 
 impl ItemKeySource {
     /// Keeps the `AWS::KMS::Key` items among `items` (others are ignored).
     pub fn from_items<'a>(items: impl IntoIterator<Item = &'a ConfigurationItem>) -> Self {
         let mut source = ItemKeySource::default();
-        for item in items
-            .into_iter()
-            .filter(|i| i.resource_type == KMS_KEY_TYPE && !i.status.is_gone())
-        {
+        let items: Vec<&ConfigurationItem> = items.into_iter().filter(|i| !i.status.is_gone()).collect();
+        for item in items.iter().filter(|i| i.resource_type == KMS_ALIAS_TYPE) {
+            source.records_aliases = true;
+            let name = item
+                .str_field(&["aliasName", "AliasName"])
+                .or(item.resource_name.as_deref())
+                .unwrap_or(&item.resource_id);
+            if let Some(target) = item.str_field(&["targetKeyId", "TargetKeyId"]) {
+                source.aliases.insert(name.to_owned(), target.to_owned());
+            }
+        }
+        for item in items.into_iter().filter(|i| i.resource_type == KMS_KEY_TYPE) {
             let recorded = recorded(item);
             let n = source.keys.len();
             source.index.insert(recorded.facts.arn.clone(), n);
@@ -54,7 +70,11 @@ impl ItemKeySource {
     }
 
     fn find(&self, reference: &str) -> Option<&Recorded> {
-        self.index.get(reference).map(|&i| &self.keys[i])
+        let alias = reference.split_once(":alias/").map(|(_, n)| format!("alias/{n}"));
+        let target = self.aliases.get(alias.as_deref().unwrap_or(reference));
+        self.index
+            .get(target.map_or(reference, String::as_str))
+            .map(|&i| &self.keys[i])
     }
 }
 
@@ -63,6 +83,7 @@ fn recorded(item: &ConfigurationItem) -> Recorded {
         facts: KeyFacts::from_item(item),
         rotation: rotation_from_item(item),
         tags: item.tags.clone(),
+        policy: policy_from_item(item),
     }
 }
 
@@ -105,6 +126,15 @@ impl KeyFacts {
             valid_to: date(&["validTo", "ValidTo"]),
             deletion_date: date(&["deletionDate", "DeletionDate"]),
         }
+    }
+}
+
+/// The key policy a key item records in `supplementaryConfiguration.Policy`.
+pub fn policy_from_item(item: &ConfigurationItem) -> Option<String> {
+    match item.supplementary_configuration.get("Policy")? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Object(_) => item.supplementary_configuration.get("Policy").map(Value::to_string),
+        _ => None,
     }
 }
 
@@ -153,7 +183,7 @@ impl KeySource for ItemKeySource {
         Ok(match self.find(reference) {
             Some(r) => Lookup::Found(r.facts.clone()),
             None if reference.contains("alias/") => Lookup::Unreadable(format!(
-                "alias {reference} cannot be resolved offline: Config records no aliases"
+                "alias {reference} is not among the recorded AWS::KMS::Alias items"
             )),
             None => Lookup::Unreadable(not_recorded(reference)),
         })
@@ -172,5 +202,30 @@ impl KeySource for ItemKeySource {
             Some(r) => Lookup::Found(r.tags.clone()),
             None => Lookup::Unreadable(not_recorded(&key.arn)),
         })
+    }
+
+    async fn policy(&self, key: &KeyFacts) -> Result<Lookup<String>, Error> {
+        Ok(match self.find(&key.arn).map(|r| r.policy.clone()) {
+            Some(Some(policy)) => Lookup::Found(policy),
+            Some(None) => Lookup::Unreadable(format!("the item of KMS key {} records no key policy", key.arn)),
+            None => Lookup::Unreadable(not_recorded(&key.arn)),
+        })
+    }
+
+    async fn aliases(&self, key: &KeyFacts) -> Result<Lookup<Vec<String>>, Error> {
+        if !self.records_aliases {
+            return Ok(Lookup::Unreadable(format!(
+                "the aliases of KMS key {} cannot be read offline: no AWS::KMS::Alias items were recorded",
+                key.arn
+            )));
+        }
+        let mut names: Vec<String> = self
+            .aliases
+            .iter()
+            .filter(|(_, target)| **target == key.key_id || **target == key.arn)
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        Ok(Lookup::Found(names))
     }
 }

@@ -124,4 +124,41 @@ impl KeySource for KmsKeySource {
         }
         Ok(Lookup::Found(tags))
     }
+
+    async fn policy(&self, key: &KeyFacts) -> Result<Lookup<String>, Error> {
+        match self
+            .client
+            .get_key_policy()
+            .key_id(&key.arn)
+            .policy_name("default")
+            .send()
+            .await
+        {
+            Ok(out) => Ok(match out.policy() {
+                Some(p) => Lookup::Found(p.to_owned()),
+                None => Lookup::Unreadable(format!("GetKeyPolicy returned no policy for {}", key.arn)),
+            }),
+            Err(e) => outcome(
+                AwsError::from_sdk("kms", "GetKeyPolicy", &e),
+                &format!("KMS key {}", key.arn),
+            ),
+        }
+    }
+
+    async fn aliases(&self, key: &KeyFacts) -> Result<Lookup<Vec<String>>, Error> {
+        let mut names = Vec::new();
+        let mut pages = self.client.list_aliases().key_id(&key.key_id).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => names.extend(page.aliases().iter().filter_map(|a| a.alias_name().map(str::to_owned))),
+                Err(e) => {
+                    return outcome(
+                        AwsError::from_sdk("kms", "ListAliases", &e),
+                        &format!("KMS key {}", key.arn),
+                    )
+                }
+            }
+        }
+        Ok(Lookup::Found(names))
+    }
 }

@@ -20,7 +20,9 @@ use aws_smithy_types::DateTime;
 
 use crate::error::Error;
 use cache::Cache;
-pub use items::{records_key_manager, rotation_from_item, ItemKeySource, KMS_KEY_TYPE};
+pub use items::{
+    policy_from_item, records_key_manager, rotation_from_item, ItemKeySource, KMS_ALIAS_TYPE, KMS_KEY_TYPE,
+};
 pub use kms::KmsKeySource;
 
 /// Who manages a key.
@@ -123,6 +125,10 @@ pub trait KeySource: Send + Sync {
     async fn rotation(&self, key: &KeyFacts) -> Result<Lookup<Rotation>, Error>;
     /// The key's tags.
     async fn tags(&self, key: &KeyFacts) -> Result<Lookup<Tags>, Error>;
+    /// The key policy document (`default`), as JSON text.
+    async fn policy(&self, key: &KeyFacts) -> Result<Lookup<String>, Error>;
+    /// The key's alias names (`alias/...`).
+    async fn aliases(&self, key: &KeyFacts) -> Result<Lookup<Vec<String>>, Error>;
 }
 
 /// How long a warm container trusts what it learnt about a key.
@@ -135,6 +141,8 @@ pub struct KeyDirectory {
     described: Cache<Lookup<Arc<KeyFacts>>>,
     rotations: Cache<Lookup<Rotation>>,
     tags: Cache<Lookup<Arc<Tags>>>,
+    policies: Cache<Lookup<Arc<String>>>,
+    aliases: Cache<Lookup<Arc<Vec<String>>>>,
 }
 
 impl KeyDirectory {
@@ -144,7 +152,23 @@ impl KeyDirectory {
             described: Cache::new(ttl),
             rotations: Cache::new(ttl),
             tags: Cache::new(ttl),
+            policies: Cache::new(ttl),
+            aliases: Cache::new(ttl),
         }
+    }
+
+    /// The key's policy document (GetKeyPolicy `default`).
+    pub async fn policy(&self, key: &KeyFacts) -> Result<Lookup<Arc<String>>, Error> {
+        self.policies
+            .get_or_try_init(&key.arn, || async { Ok(arc(self.source.policy(key).await?)) })
+            .await
+    }
+
+    /// The key's aliases (ListAliases by key).
+    pub async fn aliases(&self, key: &KeyFacts) -> Result<Lookup<Arc<Vec<String>>>, Error> {
+        self.aliases
+            .get_or_try_init(&key.arn, || async { Ok(arc(self.source.aliases(key).await?)) })
+            .await
     }
 
     /// A directory backed by KMS (DescribeKey, GetKeyRotationStatus,
@@ -198,6 +222,14 @@ impl KeyDirectory {
                 })
             })
             .await
+    }
+}
+
+fn arc<T>(lookup: Lookup<T>) -> Lookup<Arc<T>> {
+    match lookup {
+        Lookup::Found(t) => Lookup::Found(Arc::new(t)),
+        Lookup::NotFound(r) => Lookup::NotFound(r),
+        Lookup::Unreadable(r) => Lookup::Unreadable(r),
     }
 }
 

@@ -1,0 +1,330 @@
+//! Key policies read with IAM's semantics: `Action` / `NotAction` with
+//! case-insensitive wildcards, every `Principal` form (`"*"`, `{"AWS": "*"}`,
+//! account ids, ARNs, lists, `Service`, `Federated`, `CanonicalUser`),
+//! `NotPrincipal`, string-or-list values everywhere, and conditions.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// `Effect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// One principal of a `Principal` or `NotPrincipal` element.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Principal {
+    /// `"*"` or `{"AWS": "*"}`: anyone.
+    Public,
+    /// An AWS principal: account id shorthand, account root, IAM ARN, or a
+    /// unique id of a deleted principal.
+    Aws(String),
+    Service(String),
+    Federated(String),
+    Canonical(String),
+}
+
+impl Principal {
+    /// The account of an AWS or federated principal, when it names one.
+    pub fn account(&self) -> Option<&str> {
+        let text = match self {
+            Principal::Aws(s) | Principal::Federated(s) => s.as_str(),
+            _ => return None,
+        };
+        if is_account_id(text) {
+            return Some(text);
+        }
+        // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+        let account = text.strip_prefix("arn:")?.split(':').nth(3)?;
+        is_account_id(account).then_some(account)
+    }
+
+    /// Whether this is the root of `account` (`ACCOUNT` or `arn:…:iam::ACCOUNT:root`).
+    pub fn is_root_of(&self, account: &str) -> bool {
+        match self {
+            Principal::Aws(s) => {
+                s == account
+                    || (s.starts_with("arn:")
+                        && s.ends_with(&format!(":iam::{account}:root"))
+                        && s.split(':').count() == 6)
+            }
+            _ => false,
+        }
+    }
+
+    /// How the principal reads in annotations.
+    pub fn describe(&self) -> String {
+        match self {
+            Principal::Public => "*".into(),
+            Principal::Aws(s) => s.clone(),
+            Principal::Service(s) => format!("service {s}"),
+            Principal::Federated(s) => format!("federated {s}"),
+            Principal::Canonical(s) => format!("canonical user {s}"),
+        }
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// `Principal` (None when the statement uses `NotPrincipal` or neither).
+    pub principals: Option<Vec<Principal>>,
+    pub not_principals: Option<Vec<Principal>>,
+    /// `Action` patterns (None when the statement uses `NotAction`).
+    pub actions: Option<Vec<String>>,
+    pub not_actions: Option<Vec<String>>,
+    /// Operator → condition key (lower case) → values.
+    pub conditions: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// A parsed key policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub statements: Vec<Statement>,
+}
+
+/// Why a policy document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PolicyError(pub String);
+
+fn strings(v: &Value, what: &str) -> Result<Vec<String>, PolicyError> {
+    match v {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                Value::Bool(b) => Ok(b.to_string()),
+                other => Err(PolicyError(format!("{what}: expected strings, got {other}"))),
+            })
+            .collect(),
+        Value::Number(n) => Ok(vec![n.to_string()]),
+        Value::Bool(b) => Ok(vec![b.to_string()]),
+        other => Err(PolicyError(format!("{what}: expected a string or a list, got {other}"))),
+    }
+}
+
+fn principals(v: &Value) -> Result<Vec<Principal>, PolicyError> {
+    match v {
+        Value::String(s) if s == "*" => Ok(vec![Principal::Public]),
+        Value::String(s) => Err(PolicyError(format!("Principal `{s}` is neither \"*\" nor a typed map"))),
+        Value::Object(map) => {
+            let mut out = Vec::new();
+            for (kind, value) in map {
+                for p in strings(value, "Principal")? {
+                    out.push(match kind.as_str() {
+                        "AWS" if p == "*" => Principal::Public,
+                        "AWS" => Principal::Aws(p),
+                        "Service" => Principal::Service(p),
+                        "Federated" => Principal::Federated(p),
+                        "CanonicalUser" => Principal::Canonical(p),
+                        other => return Err(PolicyError(format!("unknown principal type `{other}`"))),
+                    });
+                }
+            }
+            Ok(out)
+        }
+        other => Err(PolicyError(format!("Principal: unexpected {other}"))),
+    }
+}
+
+impl Policy {
+    /// Parses a policy from its JSON text.
+    pub fn parse_str(text: &str) -> Result<Self, PolicyError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| PolicyError(format!("the key policy is not JSON: {e}")))?;
+        Self::parse(&value)
+    }
+
+    /// Parses a policy document (a JSON string holding one is decoded too).
+    pub fn parse(value: &Value) -> Result<Self, PolicyError> {
+        if let Value::String(text) = value {
+            return Self::parse_str(text);
+        }
+        let statements = match value.get("Statement") {
+            Some(Value::Array(list)) => list.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => return Err(PolicyError("the key policy has no Statement".into())),
+        };
+        let statements = statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Statement::parse(s).map_err(|e| PolicyError(format!("statement {}: {}", i + 1, e.0))))
+            .collect::<Result<_, _>>()?;
+        Ok(Policy { statements })
+    }
+}
+
+impl Statement {
+    fn parse(v: &Value) -> Result<Self, PolicyError> {
+        let effect = match v.get("Effect").and_then(Value::as_str) {
+            Some("Allow") => Effect::Allow,
+            Some("Deny") => Effect::Deny,
+            other => return Err(PolicyError(format!("Effect must be Allow or Deny, got {other:?}"))),
+        };
+        let actions = v.get("Action").map(|a| strings(a, "Action")).transpose()?;
+        let not_actions = v.get("NotAction").map(|a| strings(a, "NotAction")).transpose()?;
+        if actions.is_none() && not_actions.is_none() {
+            return Err(PolicyError("neither Action nor NotAction".into()));
+        }
+        let mut conditions = BTreeMap::new();
+        if let Some(cond) = v.get("Condition") {
+            let Value::Object(ops) = cond else {
+                return Err(PolicyError("Condition is not an object".into()));
+            };
+            for (op, keys) in ops {
+                let Value::Object(keys) = keys else {
+                    return Err(PolicyError(format!("Condition {op} is not an object")));
+                };
+                let entry: &mut BTreeMap<String, Vec<String>> = conditions.entry(op.clone()).or_default();
+                for (key, values) in keys {
+                    entry.insert(key.to_ascii_lowercase(), strings(values, "Condition value")?);
+                }
+            }
+        }
+        Ok(Statement {
+            sid: v.get("Sid").and_then(Value::as_str).map(str::to_owned),
+            effect,
+            principals: v.get("Principal").map(principals).transpose()?,
+            not_principals: v.get("NotPrincipal").map(principals).transpose()?,
+            actions,
+            not_actions,
+            conditions,
+        })
+    }
+
+    /// Whether the statement's action element covers `action` (`kms:Decrypt`).
+    pub fn covers_action(&self, action: &str) -> bool {
+        match (&self.actions, &self.not_actions) {
+            (Some(patterns), _) => patterns.iter().any(|p| wildcard_match(p, action)),
+            (None, Some(excluded)) => !excluded.iter().any(|p| wildcard_match(p, action)),
+            (None, None) => false,
+        }
+    }
+
+    /// Whether the statement covers every KMS action (`*`, `kms:*`, or a
+    /// NotAction that excludes no KMS action).
+    pub fn covers_all_kms_actions(&self) -> bool {
+        match (&self.actions, &self.not_actions) {
+            (Some(patterns), _) => patterns.iter().any(|p| p == "*" || p.eq_ignore_ascii_case("kms:*")),
+            (None, Some(excluded)) => !excluded
+                .iter()
+                .any(|p| p == "*" || p.to_ascii_lowercase().starts_with("kms:")),
+            (None, None) => false,
+        }
+    }
+
+    /// The values of a condition key under one operator.
+    pub fn condition(&self, operator: &str, key: &str) -> Option<&[String]> {
+        self.conditions
+            .iter()
+            .find(|(op, _)| op.eq_ignore_ascii_case(operator))
+            .and_then(|(_, keys)| keys.get(&key.to_ascii_lowercase()))
+            .map(Vec::as_slice)
+    }
+
+    /// The principals an Allow reaches: its `Principal`, or anyone for a
+    /// `NotPrincipal` (everyone but a few).
+    pub fn reached_principals(&self) -> Vec<Principal> {
+        match (&self.principals, &self.not_principals) {
+            (Some(p), _) => p.clone(),
+            (None, Some(_)) => vec![Principal::Public],
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// IAM wildcard matching (`*` any run, `?` one character), case-insensitive
+/// as IAM compares action names.
+pub fn wildcard_match(pattern: &str, value: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let v: Vec<char> = value.to_lowercase().chars().collect();
+    let (mut pi, mut vi) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = vi;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            vi = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// The administrative KMS actions on a key (everything that changes who
+/// may do what, or the key's life; `kms:CreateGrant` is not among them).
+pub const ADMIN_ACTIONS: &[&str] = &[
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:PutKeyPolicy",
+    "kms:UpdateKeyDescription",
+    "kms:UpdatePrimaryRegion",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+];
+
+/// The cryptographic uses of a key.
+pub const CRYPTO_ACTIONS: &[&str] = &[
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+];
+
+/// The critical actions that must need MFA.
+pub const CRITICAL_ACTIONS: &[&str] = &[
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:DeleteAlias",
+    "kms:DeleteImportedKeyMaterial",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_follow_iam() {
+        assert!(wildcard_match("kms:*", "kms:Decrypt"));
+        assert!(wildcard_match("*", "kms:Decrypt"));
+        assert!(wildcard_match("kms:Re*", "kms:ReEncryptFrom"));
+        assert!(wildcard_match("kms:*Key*", "kms:ScheduleKeyDeletion"));
+        assert!(wildcard_match("KMS:decrypt", "kms:Decrypt"));
+        assert!(wildcard_match("kms:Generate?ataKey", "kms:GenerateDataKey"));
+        assert!(!wildcard_match("kms:Re*", "kms:Decrypt"));
+        assert!(!wildcard_match("s3:*", "kms:Decrypt"));
+    }
+}

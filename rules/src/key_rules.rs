@@ -1,0 +1,110 @@
+//! What the rules that judge KMS keys themselves share: the key's facts
+//! from its configuration item (or KMS when the item lacks them), its policy
+//! (the item's `supplementaryConfiguration.Policy`, else GetKeyPolicy), and
+//! the periodic sweep over ListKeys.
+
+use async_trait::async_trait;
+use atrest_common::keys::{policy_from_item, records_key_manager};
+use atrest_common::policy::Policy;
+use atrest_common::{AwsError, ConfigurationItem, Error, KeyFacts, Lookup, Outbox, RuleContext, Verdict};
+
+/// The Config resource type of a KMS key.
+pub const KEY: &str = "AWS::KMS::Key";
+
+/// A rule's judgement of one key whose facts are known.
+#[async_trait]
+pub trait KeyJudge: Sync {
+    /// `item` is the key's configuration item when a change brought one.
+    async fn judge(
+        &self,
+        key: &KeyFacts,
+        item: Option<&ConfigurationItem>,
+        ctx: &RuleContext<'_>,
+    ) -> Result<Verdict, Error>;
+}
+
+/// Judges the key a configuration item records.
+pub async fn evaluate_key_item(
+    judge: &dyn KeyJudge,
+    item: &ConfigurationItem,
+    ctx: &RuleContext<'_>,
+) -> Result<Verdict, Error> {
+    let facts = if records_key_manager(item) {
+        KeyFacts::from_item(item)
+    } else {
+        let reference = item.arn.as_deref().unwrap_or(&item.resource_id);
+        match ctx.keys.key(reference).await? {
+            Lookup::Found(f) => (*f).clone(),
+            Lookup::NotFound(reason) | Lookup::Unreadable(reason) => {
+                return Ok(Verdict::non_compliant(format!(
+                    "The item does not record the key's manager and state, and they could not be read: {reason}."
+                )))
+            }
+        }
+    };
+    judge.judge(&facts, Some(item), ctx).await
+}
+
+/// Sweeps every key of the account and region (ListKeys, then each key's
+/// facts through the key directory).
+pub async fn sweep_keys(judge: &dyn KeyJudge, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+    let kms = ctx.aws()?.kms();
+    let mut pages = kms.list_keys().into_paginator().page_size(1000).send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("kms", "ListKeys", &e))?;
+        for entry in page.keys() {
+            let (Some(id), Some(arn)) = (entry.key_id(), entry.key_arn()) else {
+                continue;
+            };
+            let verdict = match ctx.keys.key(arn).await? {
+                Lookup::Found(facts) => judge.judge(&facts, None, ctx).await?,
+                Lookup::NotFound(_) => continue, // deleted since it was listed
+                Lookup::Unreadable(reason) => Verdict::non_compliant(format!("The key could not be read: {reason}.")),
+            };
+            out.push(KEY, id, verdict).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The key's policy: the item's record, else GetKeyPolicy. `Err(reason)`
+/// when it cannot be read or parsed.
+pub async fn key_policy(
+    key: &KeyFacts,
+    item: Option<&ConfigurationItem>,
+    ctx: &RuleContext<'_>,
+) -> Result<Result<Policy, String>, Error> {
+    let text = match item.and_then(policy_from_item) {
+        Some(text) => text,
+        None => match ctx.keys.policy(key).await? {
+            Lookup::Found(text) => (*text).clone(),
+            Lookup::NotFound(reason) | Lookup::Unreadable(reason) => return Ok(Err(reason)),
+        },
+    };
+    Ok(Policy::parse_str(&text).map_err(|e| e.0))
+}
+
+/// The account that owns a key: its facts, else its ARN.
+pub fn key_account(key: &KeyFacts) -> Option<String> {
+    key.account_id.clone().or_else(|| {
+        let account = key.arn.strip_prefix("arn:")?.split(':').nth(3)?;
+        (!account.is_empty()).then(|| account.to_owned())
+    })
+}
+
+/// How a statement is named in annotations.
+pub fn statement_name(index: usize, sid: Option<&str>) -> String {
+    match sid {
+        Some(s) if !s.is_empty() => format!("statement \"{s}\""),
+        _ => format!("statement #{}", index + 1),
+    }
+}
+
+/// The verdict for a list of problems found in a policy.
+pub fn verdict_of(problems: Vec<String>, ok: &str) -> Verdict {
+    if problems.is_empty() {
+        Verdict::compliant(ok)
+    } else {
+        Verdict::non_compliant(problems.join("; "))
+    }
+}

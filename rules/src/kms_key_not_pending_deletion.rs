@@ -1,0 +1,126 @@
+//! # kms-key-not-pending-deletion
+//!
+//! ## What it checks
+//! No customer-managed key is scheduled for deletion (the annotation gives
+//! the deletion date), and no key with imported key material
+//! (`expirationModel` KEY_MATERIAL_EXPIRES) has material that expired or
+//! expires within `importedMaterialExpiryDays` of the evaluation. Unlike
+//! the managed rule KMS_CMK_NOT_SCHEDULED_FOR_DELETION, it runs on
+//! configuration changes too, and it watches imported material.
+//!
+//! ## Why
+//! Deleting a key makes everything it encrypted unrecoverable; expired
+//! imported material makes the key unusable until it is imported again. A
+//! scheduled deletion is the last chance to notice a mistake (AWS KMS best
+//! practices: monitor and prevent key deletion). PCI DSS asks for key
+//! retirement to be a managed, deliberate process.
+//!
+//! ## Parameters
+//! - `importedMaterialExpiryDays` (default `30`): how far ahead an expiry of
+//!   imported key material is flagged.
+//!
+//! ## NOT_APPLICABLE when
+//! The key is AWS-managed, or was deleted or left the rule's scope.
+
+use async_trait::async_trait;
+use atrest_common::params::{ParamKind, ParamSpec};
+use atrest_common::{
+    ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
+};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+
+use crate::key_rules::{evaluate_key_item, sweep_keys, KeyJudge, KEY};
+
+const IMPORTED_MATERIAL_EXPIRY_DAYS: ParamSpec = ParamSpec {
+    name: "importedMaterialExpiryDays",
+    kind: ParamKind::Integer { min: 0, max: 3650 },
+    default: Some("30"),
+    required: false,
+    description: "Flag imported key material that expires within this many days.",
+};
+
+pub static SPEC: RuleSpec = RuleSpec {
+    id: "kms-key-not-pending-deletion",
+    description: "Customer-managed keys are not scheduled for deletion, and their imported key material does not \
+                  expire within importedMaterialExpiryDays.",
+    resource_types: &[KEY],
+    triggers: Triggers {
+        change: true,
+        periodic: true,
+    },
+    parameters: &[IMPORTED_MATERIAL_EXPIRY_DAYS],
+    own_iam_actions: &["kms:DescribeKey", "kms:ListKeys"],
+    pci_dss: PciDss {
+        v3_2_1: &["3.6", "3.6.5"],
+        v4_0: &["3.7.5"],
+    },
+    timeout_seconds: 300,
+};
+
+/// The rule.
+pub struct KmsKeyNotPendingDeletion;
+
+pub static RULE: KmsKeyNotPendingDeletion = KmsKeyNotPendingDeletion;
+
+fn date(t: &DateTime) -> String {
+    t.fmt(Format::DateTime).unwrap_or_else(|_| t.secs().to_string())
+}
+
+/// Judges a key's lifecycle at time `now`.
+pub fn judge_lifecycle(key: &KeyFacts, now: DateTime, expiry_days: i64) -> Verdict {
+    if !key.is_customer_managed() {
+        return Verdict::not_applicable("AWS manages the lifecycle of AWS-managed keys.");
+    }
+    if key.state == "PendingDeletion" || key.state == "PendingReplicaDeletion" {
+        return Verdict::non_compliant(match &key.deletion_date {
+            Some(d) => format!("The key is scheduled for deletion on {}.", date(d)),
+            None => "The key is scheduled for deletion (date not recorded).".to_owned(),
+        });
+    }
+    if key.expiration_model.as_deref() == Some("KEY_MATERIAL_EXPIRES") {
+        return match &key.valid_to {
+            None => Verdict::non_compliant("The imported key material expires, but its expiry is not recorded."),
+            Some(v) if v.secs() <= now.secs() => {
+                Verdict::non_compliant(format!("The imported key material expired on {}.", date(v)))
+            }
+            Some(v) if v.secs() - now.secs() <= expiry_days * 86_400 => Verdict::non_compliant(format!(
+                "The imported key material expires on {}, within {expiry_days} days.",
+                date(v)
+            )),
+            Some(v) => Verdict::compliant(format!(
+                "Not pending deletion; imported key material valid until {}.",
+                date(v)
+            )),
+        };
+    }
+    Verdict::compliant("The key is not pending deletion.")
+}
+
+#[async_trait]
+impl KeyJudge for KmsKeyNotPendingDeletion {
+    async fn judge(
+        &self,
+        key: &KeyFacts,
+        _item: Option<&ConfigurationItem>,
+        ctx: &RuleContext<'_>,
+    ) -> Result<Verdict, Error> {
+        let days = ctx.params.integer(IMPORTED_MATERIAL_EXPIRY_DAYS.name).unwrap_or(30);
+        Ok(judge_lifecycle(key, ctx.timestamp, days))
+    }
+}
+
+#[async_trait]
+impl Rule for KmsKeyNotPendingDeletion {
+    fn spec(&self) -> &'static RuleSpec {
+        &SPEC
+    }
+
+    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
+        evaluate_key_item(self, item, ctx).await
+    }
+
+    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+        sweep_keys(self, ctx, out).await
+    }
+}

@@ -1,0 +1,162 @@
+//! # kms-key-policy-separation-of-duties
+//!
+//! ## What it checks
+//! A customer-managed key's policy separates the people who administer the
+//! key from those who use it. NON_COMPLIANT when an Allow statement grants
+//! every KMS action (`kms:*`, `*`, or a `NotAction` that leaves
+//! administrative actions in) to any principal other than the key's own
+//! account root; when one principal other than the root is granted both
+//! administrative actions (PutKeyPolicy, ScheduleKeyDeletion, Enable*,
+//! Disable*, Create/Update/DeleteAlias, ... — `kms:CreateGrant` is not one)
+//! and cryptographic use (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*),
+//! unless it is listed in `allowedCombinedPrincipals`; or when a Deny
+//! statement uses `NotPrincipal` (which denies by exclusion, and breaks as
+//! soon as a principal is renamed). Deny statements never make a key
+//! non-compliant otherwise.
+//!
+//! ## Why
+//! The AWS KMS best practices ask for least privilege in key policies and
+//! for key administrators who cannot use the key (and users who cannot
+//! administer it); `kms:*` for anyone but the account root defeats both.
+//! PCI DSS asks that access to keys be restricted to the fewest custodians
+//! and that duties be separated.
+//!
+//! ## Parameters
+//! - `allowedCombinedPrincipals` (optional): principals (ARNs, as the policy
+//!   names them) allowed both to administer and to use the key.
+//!
+//! ## NOT_APPLICABLE when
+//! The key is AWS-managed (AWS writes its policy), or was deleted or left
+//! the rule's scope.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use atrest_common::params::{ParamKind, ParamSpec};
+use atrest_common::policy::{Effect, Policy, Principal, ADMIN_ACTIONS, CRYPTO_ACTIONS};
+use atrest_common::{
+    ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
+};
+
+use crate::key_rules::{
+    evaluate_key_item, key_account, key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY,
+};
+
+const ALLOWED_COMBINED_PRINCIPALS: ParamSpec = ParamSpec {
+    name: "allowedCombinedPrincipals",
+    kind: ParamKind::List,
+    default: None,
+    required: false,
+    description: "Comma-separated principals (as the key policy names them) allowed both to administer and to \
+                  use the key.",
+};
+
+pub static SPEC: RuleSpec = RuleSpec {
+    id: "kms-key-policy-separation-of-duties",
+    description: "Key policies grant kms:* to no one but the account root, keep key administration and key use \
+                  with different principals, and use no Deny with NotPrincipal.",
+    resource_types: &[KEY],
+    triggers: Triggers {
+        change: true,
+        periodic: true,
+    },
+    parameters: &[ALLOWED_COMBINED_PRINCIPALS],
+    own_iam_actions: &["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListKeys"],
+    pci_dss: PciDss {
+        v3_2_1: &["3.5", "3.5.2", "3.6"],
+        v4_0: &["3.6.1", "3.6.1.2", "7.2.1"],
+    },
+    timeout_seconds: 300,
+};
+
+/// The rule.
+pub struct KmsKeyPolicySeparationOfDuties;
+
+pub static RULE: KmsKeyPolicySeparationOfDuties = KmsKeyPolicySeparationOfDuties;
+
+/// Judges a key policy; `account` is the key's own account.
+pub fn judge_policy(policy: &Policy, account: &str, allowed_combined: &[String]) -> Verdict {
+    let mut problems = Vec::new();
+    let mut admins: BTreeSet<Principal> = BTreeSet::new();
+    let mut users: BTreeSet<Principal> = BTreeSet::new();
+    let mut flagged: BTreeSet<Principal> = BTreeSet::new();
+    for (i, st) in policy.statements.iter().enumerate() {
+        let name = statement_name(i, st.sid.as_deref());
+        if st.effect == Effect::Deny {
+            if st.not_principals.is_some() {
+                problems.push(format!("{name} is a Deny with NotPrincipal"));
+            }
+            continue;
+        }
+        for p in st.reached_principals() {
+            if p.is_root_of(account) {
+                continue;
+            }
+            let admin = ADMIN_ACTIONS.iter().any(|a| st.covers_action(a));
+            if st.covers_all_kms_actions() {
+                problems.push(format!("{name} grants every KMS action to {}", p.describe()));
+                flagged.insert(p.clone());
+            } else if st.not_actions.is_some() && admin {
+                problems.push(format!(
+                    "{name} (NotAction) leaves administrative actions to {}",
+                    p.describe()
+                ));
+                flagged.insert(p.clone());
+            }
+            if admin {
+                admins.insert(p.clone());
+            }
+            if CRYPTO_ACTIONS.iter().any(|a| st.covers_action(a)) {
+                users.insert(p);
+            }
+        }
+    }
+    for p in admins.intersection(&users) {
+        let allowed = allowed_combined.iter().any(|a| *a == p.describe());
+        if !allowed && !flagged.contains(p) {
+            problems.push(format!("{} may both administer and use the key", p.describe()));
+        }
+    }
+    verdict_of(
+        problems,
+        "Only the account root holds every KMS action; administrators and users are separate.",
+    )
+}
+
+#[async_trait]
+impl KeyJudge for KmsKeyPolicySeparationOfDuties {
+    async fn judge(
+        &self,
+        key: &KeyFacts,
+        item: Option<&ConfigurationItem>,
+        ctx: &RuleContext<'_>,
+    ) -> Result<Verdict, Error> {
+        if !key.is_customer_managed() {
+            return Ok(Verdict::not_applicable("AWS-managed keys have policies AWS writes."));
+        }
+        let Some(account) = key_account(key) else {
+            return Ok(Verdict::non_compliant(
+                "The key's account is unknown: its root cannot be told apart.",
+            ));
+        };
+        Ok(match key_policy(key, item, ctx).await? {
+            Ok(policy) => judge_policy(&policy, &account, ctx.params.list(ALLOWED_COMBINED_PRINCIPALS.name)),
+            Err(reason) => Verdict::non_compliant(format!("The key policy could not be verified: {reason}.")),
+        })
+    }
+}
+
+#[async_trait]
+impl Rule for KmsKeyPolicySeparationOfDuties {
+    fn spec(&self) -> &'static RuleSpec {
+        &SPEC
+    }
+
+    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
+        evaluate_key_item(self, item, ctx).await
+    }
+
+    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+        sweep_keys(self, ctx, out).await
+    }
+}
