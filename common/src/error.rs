@@ -34,6 +34,12 @@ pub enum Error {
     /// An evaluation breaks a PutEvaluations limit.
     #[error("invalid evaluation: {0}")]
     Evaluation(String),
+    /// The invocation's time ran short during a sweep.
+    #[error(
+        "the invocation's time runs out: {reported} evaluation(s) reported, {left} resource(s) of the current \
+         listing page and any further pages left unevaluated; raise the function's timeout"
+    )]
+    Deadline { reported: usize, left: usize },
     /// The rule cannot do this kind of work (for instance a periodic sweep
     /// without AWS access).
     #[error("{0}")]
@@ -75,6 +81,7 @@ impl Error {
             Error::Delivery { .. } => "DeliveryFailed",
             Error::Evaluation(_) => "InvalidEvaluation",
             Error::Unsupported(_) => "Unsupported",
+            Error::Deadline { .. } => "DeadlineExceeded",
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 pub use lambda_runtime::Error as LambdaError;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -16,9 +16,9 @@ use crate::aws::AwsContext;
 use crate::error::Error;
 use crate::event::Invocation;
 use crate::params::{Parameters, ASSUME_EXECUTION_ROLE};
-use crate::report::{ConfigReporter, Counts};
+use crate::report::{ConfigReporter, Counts, Deadline};
 use crate::rule::Rule;
-use crate::run::{run, Environment};
+use crate::run::{run_until, Environment};
 
 /// What one invocation did; returned to Lambda and logged.
 #[derive(Debug, Clone, Serialize)]
@@ -39,14 +39,26 @@ pub struct Summary {
 pub struct Handler {
     base: AwsContext,
     environments: Mutex<HashMap<Option<String>, Arc<Environment>>>,
+    deadline_margin: Duration,
 }
+
+/// How long before the Lambda deadline a sweep stops, by default: time to
+/// deliver the last batch and report.
+pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(5);
 
 impl Handler {
     pub fn new(base: AwsContext) -> Self {
         Handler {
             base,
             environments: Mutex::new(HashMap::new()),
+            deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }
+    }
+
+    /// Changes how long before the deadline a sweep stops.
+    pub fn with_deadline_margin(mut self, margin: Duration) -> Self {
+        self.deadline_margin = margin;
+        self
     }
 
     /// The standard AWS configuration of the function.
@@ -72,7 +84,26 @@ impl Handler {
     /// Handles one raw Config event: decode, check parameters (before any
     /// AWS call), evaluate, deliver.
     pub async fn handle(&self, rule: &dyn Rule, event: Value) -> Result<Summary, Error> {
+        self.handle_until(rule, event, None).await
+    }
+
+    /// [`Handler::handle`] with the invocation's deadline: a sweep stops
+    /// before it, delivering what it evaluated and failing with an error
+    /// that says what was left.
+    pub async fn handle_until(
+        &self,
+        rule: &dyn Rule,
+        event: Value,
+        deadline: Option<SystemTime>,
+    ) -> Result<Summary, Error> {
         let started = Instant::now();
+        let deadline = match deadline {
+            Some(at) => Deadline::at(
+                started + at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO),
+                self.deadline_margin,
+            ),
+            None => Deadline::none(),
+        };
         let spec = rule.spec();
         let invocation = Invocation::from_value(event)?;
         let params = Parameters::parse(spec.parameters, &invocation.parameters)?;
@@ -94,7 +125,7 @@ impl Handler {
         let aws = env.aws.as_ref().unwrap_or(&self.base);
         let before = aws.calls().snapshot();
         let mut reporter = ConfigReporter::new(aws.config(), token);
-        let result = run(rule, &invocation, &params, &env, &mut reporter).await;
+        let result = run_until(rule, &invocation, &params, &env, &mut reporter, deadline).await;
         let aws_calls = aws.calls().since(&before);
         let duration_ms = started.elapsed().as_millis();
         match result {
@@ -177,7 +208,10 @@ pub fn serve(rule: &'static dyn Rule) -> Result<(), LambdaError> {
         let handler = Arc::new(Handler::from_env().await);
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
             let handler = handler.clone();
-            async move { handler.handle(rule, event.payload).await }
+            async move {
+                let deadline = event.context.deadline();
+                handler.handle_until(rule, event.payload, Some(deadline)).await
+            }
         }))
         .await
     })

@@ -32,6 +32,6 @@ pub use event::{Invocation, Trigger};
 pub use item::ConfigurationItem;
 pub use keys::{KeyDirectory, KeyFacts, KeyManager, Lookup};
 pub use params::{ParamKind, ParamSpec, Parameters};
-pub use report::{ConfigReporter, DryRun, EvaluationSink, Outbox};
+pub use report::{ConfigReporter, Deadline, DryRun, EvaluationSink, Outbox};
 pub use rule::{PciDss, Rule, RuleContext, RuleSpec, Triggers};
-pub use run::{run, Environment, Outcome};
+pub use run::{run, run_until, Environment, Outcome};

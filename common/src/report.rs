@@ -2,7 +2,7 @@
 //! 100, with retries), or a dry-run list for the CLI and tests.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_config::types::ComplianceType;
@@ -198,6 +198,34 @@ impl Counts {
     }
 }
 
+/// When an invocation must stop, and how much time flushing needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub at: Option<Instant>,
+    /// Stop when less than this is left.
+    pub margin: Duration,
+}
+
+impl Deadline {
+    /// No deadline (the CLI, tests).
+    pub fn none() -> Self {
+        Deadline {
+            at: None,
+            margin: Duration::ZERO,
+        }
+    }
+
+    /// Stop `margin` before `at`.
+    pub fn at(at: Instant, margin: Duration) -> Self {
+        Deadline { at: Some(at), margin }
+    }
+
+    fn running_short(&self) -> bool {
+        self.at
+            .is_some_and(|at| at.saturating_duration_since(Instant::now()) < self.margin)
+    }
+}
+
 /// What a rule pushes its verdicts into: dates them, counts them, reports
 /// each resource once, and forwards them to the sink.
 pub struct Outbox<'a> {
@@ -205,6 +233,7 @@ pub struct Outbox<'a> {
     timestamp: DateTime,
     counts: Counts,
     seen: HashSet<(String, String)>,
+    deadline: Deadline,
 }
 
 impl<'a> Outbox<'a> {
@@ -214,7 +243,28 @@ impl<'a> Outbox<'a> {
             timestamp,
             counts: Counts::default(),
             seen: HashSet::new(),
+            deadline: Deadline::none(),
         }
+    }
+
+    /// Stops sweeps at `deadline`.
+    pub fn with_deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Called by sweeps before each resource: when the invocation's time
+    /// runs short, delivers what is held and fails with an error naming
+    /// what was left (`left`: the resources of the current page).
+    pub async fn ensure_time(&mut self, left: usize) -> Result<(), Error> {
+        if !self.deadline.running_short() {
+            return Ok(());
+        }
+        self.sink.flush().await?;
+        Err(Error::Deadline {
+            reported: self.counts.total(),
+            left,
+        })
     }
 
     /// Reports a verdict on one resource; a resource already reported in

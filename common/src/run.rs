@@ -11,7 +11,7 @@ use crate::event::{Invocation, ItemSummary, Trigger};
 use crate::item::ConfigurationItem;
 use crate::keys::KeyDirectory;
 use crate::params::Parameters;
-use crate::report::{Counts, EvaluationSink, Outbox};
+use crate::report::{Counts, Deadline, EvaluationSink, Outbox};
 use crate::rule::{Rule, RuleContext};
 use crate::stale;
 
@@ -48,6 +48,19 @@ pub async fn run(
     params: &Parameters,
     env: &Environment,
     sink: &mut dyn EvaluationSink,
+) -> Result<Outcome, Error> {
+    run_until(rule, invocation, params, env, sink, Deadline::none()).await
+}
+
+/// [`run`], stopping a sweep with [`Error::Deadline`] when `deadline` nears
+/// (after delivering what was evaluated).
+pub async fn run_until(
+    rule: &dyn Rule,
+    invocation: &Invocation,
+    params: &Parameters,
+    env: &Environment,
+    sink: &mut dyn EvaluationSink,
+    deadline: Deadline,
 ) -> Result<Outcome, Error> {
     let spec = rule.spec();
     let message_type = invocation.trigger.message_type();
@@ -96,7 +109,7 @@ pub async fn run(
                 *notification_creation_time,
                 account,
             );
-            let mut out = Outbox::new(sink, *notification_creation_time);
+            let mut out = Outbox::new(sink, *notification_creation_time).with_deadline(deadline);
             rule.sweep(&ctx, &mut out).await?;
             // In TestMode nothing is recorded, so there is nothing to retire.
             if let (Some(aws), Some(rule_name), false) = (

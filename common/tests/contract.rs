@@ -399,3 +399,64 @@ fn the_spec_adds_the_contracts_iam_actions() {
         ]
     );
 }
+
+/// A sweep of 50 resources that takes 20 ms for each.
+struct SlowSweep;
+
+#[async_trait]
+impl Rule for SlowSweep {
+    fn spec(&self) -> &'static RuleSpec {
+        &SPEC
+    }
+    async fn sweep(&self, _ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+        for i in 0..50 {
+            out.ensure_time(50 - i).await?;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            out.push("AWS::EC2::Volume", &format!("vol-{i:02}"), Verdict::compliant("ok"))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_sweep_stops_before_the_deadline_and_delivers_what_it_evaluated() {
+    let sent = Sent::default();
+    let put = put_recorder(&sent);
+    let handler =
+        Handler::new(mock_aws(RuleMode::MatchAny, &[&put])).with_deadline_margin(std::time::Duration::from_millis(200));
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_millis(600);
+    let err = handler
+        .handle_until(&SlowSweep, load("scheduled.json"), Some(deadline))
+        .await
+        .unwrap_err();
+    let Error::Deadline { reported, left } = err else {
+        panic!("expected a deadline error, got {err:?}")
+    };
+    assert!(reported >= 1 && left >= 1, "{reported} reported, {left} left");
+    assert_eq!(reported + left, 50);
+    // Everything evaluated before the stop reached Config.
+    let delivered: usize = sent.lock().unwrap().iter().map(|(e, _)| e.len()).sum();
+    assert_eq!(delivered, reported);
+    assert!(err_message_names_what_was_left(reported, left));
+}
+
+fn err_message_names_what_was_left(reported: usize, left: usize) -> bool {
+    let text = Error::Deadline { reported, left }.to_string();
+    text.contains(&format!("{reported} evaluation(s) reported")) && text.contains(&format!("{left} resource(s)"))
+}
+
+#[tokio::test]
+async fn a_deadline_already_near_evaluates_nothing() {
+    let invocation = Invocation::from_value(load("scheduled.json")).unwrap();
+    let params = Parameters::parse(SPEC.parameters, &invocation.parameters).unwrap();
+    let mut sink = DryRun::default();
+    let deadline = atrest_common::Deadline::at(std::time::Instant::now(), std::time::Duration::from_secs(5));
+    let err = atrest_common::run_until(&SlowSweep, &invocation, &params, &no_aws(), &mut sink, deadline)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Deadline { reported: 0, left: 50 }), "{err:?}");
+    assert!(sink.evaluations.is_empty());
+    assert_eq!(err.kind_name(), "DeadlineExceeded");
+    assert!(!err.is_retryable());
+}

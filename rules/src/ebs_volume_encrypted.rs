@@ -96,7 +96,9 @@ impl Rule for EbsVolumeEncrypted {
         let mut pages = ec2.describe_volumes().into_paginator().page_size(500).send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| atrest_common::AwsError::from_sdk("ec2", "DescribeVolumes", &e))?;
-            for v in page.volumes() {
+            let n = page.volumes().len();
+            for (i, v) in page.volumes().iter().enumerate() {
+                out.ensure_time(n - i).await?;
                 let Some(id) = v.volume_id() else { continue };
                 let volume = Volume {
                     encrypted: v.encrypted(),

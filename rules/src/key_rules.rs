@@ -52,7 +52,9 @@ pub async fn sweep_keys(judge: &dyn KeyJudge, ctx: &RuleContext<'_>, out: &mut O
     let mut pages = kms.list_keys().into_paginator().page_size(1000).send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("kms", "ListKeys", &e))?;
-        for entry in page.keys() {
+        let n = page.keys().len();
+        for (i, entry) in page.keys().iter().enumerate() {
+            out.ensure_time(n - i).await?;
             let (Some(id), Some(arn)) = (entry.key_id(), entry.key_arn()) else {
                 continue;
             };

@@ -221,7 +221,9 @@ async fn sweep_volumes(ec2: &aws_sdk_ec2::Client, ctx: &RuleContext<'_>, out: &m
     let mut pages = ec2.describe_volumes().into_paginator().page_size(500).send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("ec2", "DescribeVolumes", &e))?;
-        for v in page.volumes() {
+        let n = page.volumes().len();
+        for (i, v) in page.volumes().iter().enumerate() {
+            out.ensure_time(n - i).await?;
             let Some(id) = v.volume_id() else { continue };
             let tags = tags_of(v.tags().iter().map(|t| (t.key(), t.value())));
             let key = v.encrypted().unwrap_or(false).then(|| v.kms_key_id()).flatten();
@@ -235,7 +237,9 @@ async fn sweep_rds(rds: &aws_sdk_rds::Client, ctx: &RuleContext<'_>, out: &mut O
     let mut pages = rds.describe_db_instances().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBInstances", &e))?;
-        for db in page.db_instances() {
+        let n = page.db_instances().len();
+        for (i, db) in page.db_instances().iter().enumerate() {
+            out.ensure_time(n - i).await?;
             let Some(id) = db.dbi_resource_id() else { continue };
             let tags = tags_of(db.tag_list().iter().map(|t| (t.key(), t.value())));
             let key = db
@@ -249,7 +253,9 @@ async fn sweep_rds(rds: &aws_sdk_rds::Client, ctx: &RuleContext<'_>, out: &mut O
     let mut pages = rds.describe_db_clusters().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBClusters", &e))?;
-        for c in page.db_clusters() {
+        let n = page.db_clusters().len();
+        for (i, c) in page.db_clusters().iter().enumerate() {
+            out.ensure_time(n - i).await?;
             let Some(id) = c.db_cluster_resource_id() else { continue };
             let tags = tags_of(c.tag_list().iter().map(|t| (t.key(), t.value())));
             let key = c.storage_encrypted().unwrap_or(false).then(|| c.kms_key_id()).flatten();
@@ -266,7 +272,10 @@ async fn sweep_buckets(
     out: &mut Outbox<'_>,
 ) -> Result<(), Error> {
     use s3_bucket_encrypted::{read_encryption, region_buckets, Read};
-    for name in region_buckets(s3, region).await? {
+    let names = region_buckets(s3, region).await?;
+    let n = names.len();
+    for (i, name) in names.into_iter().enumerate() {
+        out.ensure_time(n - i).await?;
         let key = match read_encryption(s3, &name).await? {
             Read::Found(Some(e)) if e.algorithm.starts_with("aws:kms") => {
                 Some(e.key.unwrap_or_else(|| "alias/aws/s3".to_owned()))
@@ -325,7 +334,9 @@ async fn sweep_functions(
             })
             .collect();
         drop(page);
-        for (name, arn, key) in functions {
+        let n = functions.len();
+        for (i, (name, arn, key)) in functions.into_iter().enumerate() {
+            out.ensure_time(n - i).await?;
             let verdict = match &key {
                 None => Verdict::not_applicable("The function's environment uses Lambda's AWS-managed key."),
                 Some(key) => match lambda.list_tags().resource(&arn).send().await {
@@ -359,7 +370,9 @@ async fn sweep_parameters(ssm: &aws_sdk_ssm::Client, ctx: &RuleContext<'_>, out:
     let mut pages = ssm.describe_parameters().max_results(50).into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("ssm", "DescribeParameters", &e))?;
-        for p in page.parameters() {
+        let n = page.parameters().len();
+        for (i, p) in page.parameters().iter().enumerate() {
+            out.ensure_time(n - i).await?;
             let Some(name) = p.name() else { continue };
             if p.r#type() != Some(&ParameterType::SecureString)
                 || name.chars().count() > atrest_common::evaluation::MAX_RESOURCE_ID_CHARS

@@ -160,7 +160,9 @@ impl Rule for LambdaEnvEncrypted {
                 })
                 .collect();
             drop(page);
-            for (name, function) in functions {
+            let n = functions.len();
+            for (i, (name, function)) in functions.into_iter().enumerate() {
+                out.ensure_time(n - i).await?;
                 out.push(FUNCTION, &name, judge(&function, ctx).await?).await?;
             }
         }

@@ -126,7 +126,14 @@ impl Rule for RdsStorageEncrypted {
         let mut pages = rds.describe_db_instances().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBInstances", &e))?;
-            for db in page.db_instances().iter().filter(|d| is_rds_engine(d.engine())) {
+            let listed: Vec<_> = page
+                .db_instances()
+                .iter()
+                .filter(|d| is_rds_engine(d.engine()))
+                .collect();
+            let n = listed.len();
+            for (i, db) in listed.into_iter().enumerate() {
+                out.ensure_time(n - i).await?;
                 let Some(id) = db.dbi_resource_id() else { continue };
                 let storage = Storage {
                     encrypted: db.storage_encrypted(),
@@ -139,7 +146,14 @@ impl Rule for RdsStorageEncrypted {
         let mut pages = rds.describe_db_clusters().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBClusters", &e))?;
-            for c in page.db_clusters().iter().filter(|c| is_rds_engine(c.engine())) {
+            let listed: Vec<_> = page
+                .db_clusters()
+                .iter()
+                .filter(|c| is_rds_engine(c.engine()))
+                .collect();
+            let n = listed.len();
+            for (i, c) in listed.into_iter().enumerate() {
+                out.ensure_time(n - i).await?;
                 let Some(id) = c.db_cluster_resource_id() else { continue };
                 let storage = Storage {
                     encrypted: c.storage_encrypted(),
@@ -152,7 +166,14 @@ impl Rule for RdsStorageEncrypted {
         let mut pages = rds.describe_db_snapshots().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBSnapshots", &e))?;
-            for s in page.db_snapshots().iter().filter(|s| is_rds_engine(s.engine())) {
+            let listed: Vec<_> = page
+                .db_snapshots()
+                .iter()
+                .filter(|s| is_rds_engine(s.engine()))
+                .collect();
+            let n = listed.len();
+            for (i, s) in listed.into_iter().enumerate() {
+                out.ensure_time(n - i).await?;
                 let Some(id) = s.db_snapshot_identifier() else { continue };
                 let storage = Storage {
                     encrypted: s.encrypted(),
@@ -165,7 +186,14 @@ impl Rule for RdsStorageEncrypted {
         let mut pages = rds.describe_db_cluster_snapshots().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBClusterSnapshots", &e))?;
-            for s in page.db_cluster_snapshots().iter().filter(|s| is_rds_engine(s.engine())) {
+            let listed: Vec<_> = page
+                .db_cluster_snapshots()
+                .iter()
+                .filter(|s| is_rds_engine(s.engine()))
+                .collect();
+            let n = listed.len();
+            for (i, s) in listed.into_iter().enumerate() {
+                out.ensure_time(n - i).await?;
                 let Some(id) = s.db_cluster_snapshot_identifier() else {
                     continue;
                 };

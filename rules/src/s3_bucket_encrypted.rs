@@ -174,7 +174,10 @@ impl Rule for S3BucketEncrypted {
     async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
         let aws = ctx.aws()?;
         let s3 = atrest_common::aws_client!(aws, aws_sdk_s3);
-        for name in region_buckets(&s3, aws.region()).await? {
+        let names = region_buckets(&s3, aws.region()).await?;
+        let n = names.len();
+        for (i, name) in names.into_iter().enumerate() {
+            out.ensure_time(n - i).await?;
             let verdict = match read_encryption(&s3, &name).await? {
                 Read::Found(enc) => judge(enc.as_ref(), ctx).await?,
                 Read::Gone => continue, // deleted since it was listed

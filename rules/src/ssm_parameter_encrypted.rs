@@ -134,7 +134,9 @@ impl Rule for SsmParameterEncrypted {
         let mut pages = ssm.describe_parameters().max_results(50).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk("ssm", "DescribeParameters", &e))?;
-            for p in page.parameters() {
+            let n = page.parameters().len();
+            for (i, p) in page.parameters().iter().enumerate() {
+                out.ensure_time(n - i).await?;
                 let Some(name) = p.name() else { continue };
                 if name.chars().count() > atrest_common::evaluation::MAX_RESOURCE_ID_CHARS {
                     tracing::warn!(

@@ -302,3 +302,35 @@ pub fn evaluations(recorded: &[Recorded]) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// The IAM action that authorises an API operation (`service:Operation`);
+/// the same name except where IAM names it otherwise.
+pub fn iam_action(operation: &str) -> String {
+    match operation {
+        "s3:ListBuckets" => "s3:ListAllMyBuckets".into(),
+        "s3:GetBucketEncryption" => "s3:GetEncryptionConfiguration".into(),
+        other => other.to_owned(),
+    }
+}
+
+/// Asserts that every operation recorded is one the rule's spec declares
+/// (so the least-privilege role of its function suffices); the STS call of
+/// an execution role is made with the function's own role, declared by the
+/// deployment. Returns the IAM actions used.
+pub fn assert_within_spec(recorded: &[Recorded], rule: &dyn atrest_common::Rule) -> Vec<String> {
+    let declared = rule.spec().iam_actions();
+    let mut used: Vec<String> = count_operations(recorded)
+        .keys()
+        .map(|op| iam_action(op))
+        .filter(|a| a != "sts:AssumeRole")
+        .collect();
+    used.sort();
+    for action in &used {
+        assert!(
+            declared.contains(&action.as_str()),
+            "{} called {action}, which its spec does not declare ({declared:?})",
+            rule.spec().id
+        );
+    }
+    used
+}

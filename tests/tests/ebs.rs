@@ -108,6 +108,7 @@ async fn a_sweep_of_250_volumes_over_5_keys_costs_the_minimum_of_calls() {
         .unwrap();
     let recorded = moto.recording();
 
+    atrest_e2e::assert_within_spec(&recorded, &RULE);
     let ops = count_operations(&recorded);
     assert_eq!(ops.get("kms:DescribeKey"), Some(&5), "{ops:?}");
     assert_eq!(ops.get("config:PutEvaluations"), Some(&3), "{ops:?}");

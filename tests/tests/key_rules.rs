@@ -30,7 +30,9 @@ async fn sweep(moto: &Moto, rule: &dyn Rule, params: Value) -> Vec<Recorded> {
         .handle(rule, events::scheduled(rule.spec().id, params))
         .await
         .unwrap();
-    moto.recording()
+    let recorded = moto.recording();
+    atrest_e2e::assert_within_spec(&recorded, rule);
+    recorded
 }
 
 fn by_id(recorded: &[Recorded]) -> BTreeMap<String, String> {

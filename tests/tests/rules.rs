@@ -37,7 +37,9 @@ async fn invoke(moto: &Moto, rule: &dyn Rule, event: Value) -> Vec<Recorded> {
     let handler = Handler::new(moto.aws());
     moto.start_recording();
     handler.handle(rule, event).await.unwrap();
-    moto.recording()
+    let recorded = moto.recording();
+    atrest_e2e::assert_within_spec(&recorded, rule);
+    recorded
 }
 
 /// The compliance sent for each resource id.
