@@ -1,5 +1,5 @@
 # atrest: the two commands of the README, and their parts.
-#   make test   every test (formatting, lints, unit, fixture, CLI and end-to-end tests on moto)
+#   make test   every test (formatting, lints, unit, fixture, CLI, browser and end-to-end tests on moto)
 # The run command is a plain `cargo run` (see README.md).
 
 CARGO ?= cargo
@@ -8,9 +8,13 @@ PYTHON ?= python3
 MOTO_VERSION := 5.2.5
 VENV := .venv
 
-.PHONY: test lint unit tools venv
+.PHONY: test lint unit tools venv browser
 
-test: tools venv lint unit
+test: tools venv browser lint unit
+
+# Headless Chromium renders the HTML evidence report in the CLI tests.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # A virtual environment with moto's server, created when missing.
 venv: $(VENV)/bin/moto_server

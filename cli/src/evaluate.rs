@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
-use atrest_common::{
-    aws::AwsContext, Compliance, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Parameters,
-};
+use atrest_common::{aws::AwsContext, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Parameters};
 
 use crate::inputs::{read_event, read_items};
-use crate::output::{write, Finding};
-use crate::{CliError, Format, EXIT_NON_COMPLIANT, EXIT_OK};
+use crate::output::{emit, render, Finding, Report};
+use crate::{exit_code, now_text, CliError, OutputArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,9 +24,8 @@ pub struct Args {
     /// Send the evaluations to AWS Config with PutEvaluations (the event's resultToken).
     #[arg(long, conflicts_with = "keys")]
     put: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 pub fn run(args: Args) -> Result<u8, CliError> {
@@ -100,13 +97,19 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         Ok::<_, CliError>(findings)
     })?;
 
-    let stdout = std::io::stdout();
-    write(&findings, args.format, &mut stdout.lock())?;
-    Ok(if findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
-        EXIT_NON_COMPLIANT
-    } else {
-        EXIT_OK
-    })
+    let report = Report {
+        findings: &findings,
+        rules: vec![rule.spec()],
+        source: args
+            .event
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        generated_at: now_text(),
+    };
+    emit(&render(&report, args.output.format())?, args.output.output.as_deref())?;
+    Ok(exit_code(&findings))
 }
 
 /// Sends to Config and keeps a copy for printing.

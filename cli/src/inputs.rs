@@ -8,13 +8,23 @@ use serde_json::Value;
 
 use crate::CliError;
 
-/// Reads and parses a JSON file.
+/// Reads and parses a JSON file, gzip-compressed or not (Config delivers
+/// snapshots and history files as `.json.gz`).
 pub fn read_json(path: &Path) -> Result<Value, CliError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+    let read_err = |source| CliError::Read {
         path: name.clone(),
         source,
-    })?;
+    };
+    let raw = std::fs::read(path).map_err(read_err)?;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(raw.as_slice()), &mut text)
+            .map_err(read_err)?;
+        text
+    } else {
+        raw
+    };
     serde_json::from_slice(&bytes).map_err(|source| CliError::Json { path: name, source })
 }
 

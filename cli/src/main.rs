@@ -1,12 +1,19 @@
 //! `atrest`: the atrest rules outside Lambda.
 
 mod evaluate;
+mod html;
 mod inputs;
 mod output;
+mod params_arg;
 mod rules_cmd;
+mod scan;
+mod snapshot;
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use atrest_common::Compliance;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// Exit code when every evaluated resource is compliant or not applicable.
@@ -37,6 +44,10 @@ enum Command {
     },
     /// Run a rule's Lambda handler path on Config rule event files (dry run by default).
     Evaluate(evaluate::Args),
+    /// Sweep a live account, read-only, through the rules' periodic paths.
+    Scan(scan::Args),
+    /// Evaluate AWS Config snapshot or history files offline (no AWS call).
+    Snapshot(snapshot::Args),
 }
 
 /// Output formats.
@@ -44,6 +55,48 @@ enum Command {
 pub enum Format {
     Table,
     Json,
+    Csv,
+    Junit,
+    Sarif,
+    Html,
+}
+
+/// Where and how a command writes its report.
+#[derive(clap::Args)]
+pub struct OutputArgs {
+    /// Output format (default: table on a terminal, JSON otherwise).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the report to this file (whole, or not at all) instead of stdout.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        self.format
+            .unwrap_or(if std::io::stdout().is_terminal() && self.output.is_none() {
+                Format::Table
+            } else {
+                Format::Json
+            })
+    }
+}
+
+/// 1 when something is NON_COMPLIANT, else 0.
+pub fn exit_code(findings: &[output::Finding]) -> u8 {
+    if findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
+        EXIT_NON_COMPLIANT
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The current time, ISO 8601.
+pub fn now_text() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
 }
 
 fn main() -> ExitCode {
@@ -51,6 +104,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Rules { json } => rules_cmd::run(json).map(|()| EXIT_OK),
         Command::Evaluate(args) => evaluate::run(args),
+        Command::Scan(args) => scan::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -72,8 +127,12 @@ pub enum CliError {
     Input { path: String, problem: String },
     #[error("unknown rule `{0}` (see `atrest rules`)")]
     UnknownRule(String),
+    #[error("--param {0}")]
+    Param(String),
     #[error("{path}: {source}")]
     Rule { path: String, source: atrest_common::Error },
+    #[error("{0}")]
+    Aws(String),
     #[error("cannot write the output: {0}")]
     Write(std::io::Error),
     #[error("cannot start the async runtime: {0}")]

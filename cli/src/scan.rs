@@ -1,0 +1,149 @@
+//! `atrest scan`: a live, read-only sweep of the account through the rules'
+//! periodic paths, with the standard AWS configuration (profiles,
+//! `AWS_REGION`, `AWS_ENDPOINT_URL`, SSO, assumed roles). Nothing is sent to
+//! Config.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use atrest_common::aws::{retry_config, AwsContext};
+use atrest_common::{DryRun, Environment, Invocation, Trigger};
+use aws_config::{BehaviorVersion, Region};
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::Semaphore;
+
+use crate::output::{emit, render, Finding, Report};
+use crate::{exit_code, now_text, params_arg, CliError, OutputArgs};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only these rules (repeatable; all by default).
+    #[arg(long = "rule")]
+    rules: Vec<String>,
+    /// Regions to scan (repeatable; default: the configured region).
+    #[arg(long = "region")]
+    regions: Vec<String>,
+    /// A rule parameter, RULE.NAME=VALUE (repeatable).
+    #[arg(long = "param")]
+    params: Vec<String>,
+    /// How many rule sweeps run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+pub fn run(args: Args) -> Result<u8, CliError> {
+    let (selected, notes) = params_arg::select(&args.rules, &args.params)?;
+    for note in notes {
+        eprintln!("{note}");
+    }
+    let selected: Vec<params_arg::Selected> = selected
+        .into_iter()
+        .filter(|s| s.rule.spec().triggers.periodic)
+        .collect();
+    let rules: Vec<&'static dyn atrest_common::Rule> = selected.iter().map(|s| s.rule).collect();
+    let params = Arc::new(selected);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let findings = runtime.block_on(async {
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config())
+            .load()
+            .await;
+        let regions: Vec<String> = if args.regions.is_empty() {
+            vec![base
+                .region()
+                .map(|r| r.to_string())
+                .ok_or_else(|| CliError::Param("no region: set AWS_REGION or AWS_PROFILE, or pass --region".into()))?]
+        } else {
+            args.regions.clone()
+        };
+        let account = aws_sdk_sts::Client::new(&base)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| CliError::Aws(atrest_common::AwsError::from_sdk("sts", "GetCallerIdentity", &e).to_string()))?
+            .account()
+            .map(str::to_owned);
+
+        let progress = if std::io::stdout().is_terminal() {
+            let bar = ProgressBar::new((regions.len() * rules.len()) as u64);
+            if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        let permits = Arc::new(Semaphore::new(usize::from(args.concurrency)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for region in &regions {
+            // One key directory per region, shared by every rule.
+            let sdk = base.to_builder().region(Region::new(region.clone())).build();
+            let env = Arc::new(Environment::live(AwsContext::new(sdk)));
+            for (i, rule) in rules.iter().copied().enumerate() {
+                let (env, params, permits) = (env.clone(), params.clone(), permits.clone());
+                let (region, account, progress) = (region.clone(), account.clone(), progress.clone());
+                tasks.spawn(async move {
+                    let _permit = permits.acquire().await;
+                    progress.set_message(format!("{} in {region}", rule.spec().id));
+                    let params_arg::Selected { params, raw, .. } = &params[i];
+                    let invocation = Invocation {
+                        rule_name: None,
+                        rule_arn: None,
+                        account_id: account.clone(),
+                        result_token: None,
+                        execution_role_arn: None,
+                        event_left_scope: false,
+                        parameters: raw.clone(),
+                        trigger: Trigger::Scheduled {
+                            account_id: account.clone(),
+                            notification_creation_time: aws_smithy_types::DateTime::from(std::time::SystemTime::now()),
+                        },
+                    };
+                    let mut sink = DryRun::default();
+                    let result = atrest_common::run(rule, &invocation, params, &env, &mut sink).await;
+                    progress.inc(1);
+                    result
+                        .map(|_| {
+                            sink.evaluations
+                                .into_iter()
+                                .map(|e| Finding::new(rule.spec().id, e, account.clone(), Some(region.clone())))
+                                .collect::<Vec<_>>()
+                        })
+                        .map_err(|source| CliError::Rule {
+                            path: format!("{} in {region}", rule.spec().id),
+                            source,
+                        })
+                });
+            }
+        }
+        let mut findings = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let found = done.map_err(|e| CliError::Aws(format!("a sweep stopped: {e}")))??;
+            findings.extend(found);
+        }
+        progress.finish_and_clear();
+        findings.sort_by(|a, b| {
+            (a.rule, &a.region, &a.resource_type, &a.resource_id).cmp(&(
+                b.rule,
+                &b.region,
+                &b.resource_type,
+                &b.resource_id,
+            ))
+        });
+        Ok::<_, CliError>(findings)
+    })?;
+    let report = Report {
+        findings: &findings,
+        rules: rules.iter().map(|r| r.spec()).collect(),
+        source: "live scan".into(),
+        generated_at: now_text(),
+    };
+    emit(&render(&report, args.output.format())?, args.output.output.as_deref())?;
+    Ok(exit_code(&findings))
+}

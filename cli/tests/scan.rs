@@ -1,0 +1,103 @@
+//! `atrest scan` against a moto server: a live, read-only sweep.
+
+use std::process::Command;
+
+use atrest_e2e::{count_operations, Moto};
+use serde_json::Value;
+
+#[tokio::test]
+async fn scan_sweeps_the_account_read_only() {
+    let Some(moto) = Moto::start() else { return };
+    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
+    let key = kms
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
+    let encrypted = ec2
+        .create_volume()
+        .availability_zone("eu-west-1a")
+        .size(8)
+        .encrypted(true)
+        .kms_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    let plain = ec2
+        .create_volume()
+        .availability_zone("eu-west-1a")
+        .size(8)
+        .send()
+        .await
+        .unwrap();
+
+    moto.start_recording();
+    let o = Command::new(env!("CARGO_BIN_EXE_atrest"))
+        .args([
+            "scan",
+            "--rule",
+            "ebs-volume-encrypted",
+            "--rule",
+            "kms-key-rotation-enabled",
+            "--format",
+            "json",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let recorded = moto.recording();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let get = |id: &str| {
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["resourceId"] == id)
+            .unwrap_or_else(|| panic!("{id} not in {findings}"))
+            .clone()
+    };
+    let e = get(encrypted.volume_id().unwrap());
+    assert_eq!(e["compliance"], "COMPLIANT");
+    assert_eq!(e["rule"], "ebs-volume-encrypted");
+    assert_eq!(e["accountId"], "123456789012");
+    assert_eq!(e["region"], "eu-west-1");
+    assert_eq!(get(plain.volume_id().unwrap())["compliance"], "NON_COMPLIANT");
+    let key_id = key.rsplit('/').next().unwrap();
+    assert_eq!(get(key_id)["rule"], "kms-key-rotation-enabled");
+    assert_eq!(get(key_id)["compliance"], "NON_COMPLIANT");
+    // Read-only: nothing was sent to Config; the key was described once,
+    // though both rules needed it (one key directory for the region).
+    let ops = count_operations(&recorded);
+    assert!(ops.keys().all(|o| !o.starts_with("config:")), "{ops:?}");
+    assert_eq!(ops.get("kms:DescribeKey"), Some(&1), "{ops:?}");
+}
+
+#[test]
+fn scan_without_a_region_says_so() {
+    let o = Command::new(env!("CARGO_BIN_EXE_atrest"))
+        .args(["scan", "--format", "json"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no region"), "{err}");
+    assert!(o.stdout.is_empty());
+}

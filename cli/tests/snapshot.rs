@@ -1,0 +1,332 @@
+//! `atrest snapshot` on the bundled Config snapshot, in every format, and
+//! its refusals of bad input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const SNAPSHOT: &str = "examples/config-snapshot.json";
+const TAGS: &str = "kms-key-tags-aligned.tagKeys=CostCenter,Application";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn atrest(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atrest"))
+        .args(args)
+        .current_dir(root())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("atrest-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json_findings(args: &[&str]) -> (Option<i32>, Vec<Value>) {
+    let o = atrest(args);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    (o.status.code(), v.as_array().unwrap().clone())
+}
+
+fn find<'a>(findings: &'a [Value], rule: &str, id: &str) -> &'a Value {
+    findings
+        .iter()
+        .find(|f| f["rule"] == rule && f["resourceId"] == id)
+        .unwrap_or_else(|| panic!("no finding of {rule} for {id}"))
+}
+
+#[test]
+fn the_bundled_snapshot_is_judged_offline() {
+    let (code, findings) = json_findings(&["snapshot", SNAPSHOT, "--param", TAGS, "--format", "json"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(findings.len(), 76);
+    let f = find(&findings, "ebs-volume-encrypted", "vol-0a11b22c33d44e551");
+    assert_eq!(f["compliance"], "COMPLIANT");
+    assert_eq!(f["accountId"], "111122223333");
+    assert_eq!(f["region"], "eu-west-1");
+    assert_eq!(f["resourceType"], "AWS::EC2::Volume");
+    assert_eq!(
+        find(&findings, "ebs-volume-encrypted", "vol-0a11b22c33d44e555")["compliance"],
+        "NON_COMPLIANT"
+    );
+    assert_eq!(
+        find(&findings, "s3-bucket-encrypted", "acme-marketing-assets-eu")["compliance"],
+        "NON_COMPLIANT"
+    );
+    assert_eq!(
+        find(&findings, "kms-key-tags-aligned", "vol-0a11b22c33d44e553")["annotation"],
+        "CostCenter: resource=Payments, key=Finance"
+    );
+    assert_eq!(
+        find(
+            &findings,
+            "kms-key-not-pending-deletion",
+            "4d5e6f70-8192-4a3b-8c4d-5e6f70819203"
+        )["compliance"],
+        "NON_COMPLIANT"
+    );
+    // Offline, whether a function has environment variables cannot be known:
+    // reported as such, never COMPLIANT.
+    let lambda = find(&findings, "lambda-env-encrypted", "settle-payments");
+    assert_eq!(lambda["compliance"], "NON_COMPLIANT");
+    assert!(lambda["annotation"]
+        .as_str()
+        .unwrap()
+        .starts_with("Not verifiable offline"));
+    // Aliases come from the snapshot's AWS::KMS::Alias items.
+    assert_eq!(
+        find(&findings, "kms-alias-naming", "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f")["compliance"],
+        "COMPLIANT"
+    );
+}
+
+#[test]
+fn gzipped_snapshots_read_the_same() {
+    let dir = temp_dir("gz");
+    let gz = dir.join("snapshot.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    enc.write_all(&std::fs::read(root().join(SNAPSHOT)).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let (_, plain) = json_findings(&[
+        "snapshot",
+        SNAPSHOT,
+        "--format",
+        "json",
+        "--rule",
+        "s3-bucket-encrypted",
+    ]);
+    let (_, zipped) = json_findings(&[
+        "snapshot",
+        gz.to_str().unwrap(),
+        "--format",
+        "json",
+        "--rule",
+        "s3-bucket-encrypted",
+    ]);
+    assert_eq!(plain.len(), 4);
+    assert_eq!(plain, zipped);
+}
+
+#[test]
+fn a_rule_needing_a_parameter_is_left_out_with_a_note() {
+    let o = atrest(&["snapshot", SNAPSHOT, "--format", "json"]);
+    assert!(text(&o.stderr).contains("kms-key-tags-aligned skipped: it needs --param kms-key-tags-aligned.tagKeys"));
+    let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["rule"] != "kms-key-tags-aligned"));
+}
+
+#[test]
+fn table_csv_junit_and_sarif_carry_the_same_findings() {
+    let args = |format: &'static str| vec!["snapshot", SNAPSHOT, "--param", TAGS, "--format", format];
+    let table = text(&atrest(&args("table")).stdout);
+    assert!(
+        table.contains("76 evaluated: 32 compliant, 17 non-compliant, 27 not applicable"),
+        "{table}"
+    );
+    assert!(
+        table.contains("NON_COMPLIANT:\n  ebs-volume-encrypted  AWS::EC2::Volume vol-0a11b22c33d44e554"),
+        "{table}"
+    );
+
+    let csv = text(&atrest(&args("csv")).stdout);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("rule,resourceType,resourceId,compliance,annotation,orderingTimestamp,accountId,region")
+    );
+    assert_eq!(lines.count(), 76);
+    assert!(csv.contains("kms-key-tags-aligned,AWS::EC2::Volume,vol-0a11b22c33d44e553,NON_COMPLIANT,\"CostCenter: resource=Payments, key=Finance\""));
+
+    let junit = text(&atrest(&args("junit")).stdout);
+    assert!(junit.starts_with("<?xml"));
+    assert!(
+        junit.contains(r#"<testsuites name="atrest" tests="76" failures="17">"#),
+        "{junit}"
+    );
+    assert!(junit.contains(r#"<testsuite name="ebs-volume-encrypted" tests="6" failures="2" skipped="0">"#));
+    assert_eq!(junit.matches("<testcase ").count(), 76);
+    assert_eq!(junit.matches("<failure ").count(), 17);
+
+    let sarif: Value = serde_json::from_slice(&atrest(&args("sarif")).stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "atrest");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.iter().filter(|r| r["level"] == "error").count(), 17);
+    let r = results.iter().find(|r| r["level"] == "error").unwrap();
+    let rule_index = r["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(run["tool"]["driver"]["rules"][rule_index]["id"], r["ruleId"]);
+    assert!(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        .as_str()
+        .unwrap()
+        .contains('/'));
+}
+
+/// Chromium, for the HTML check: required under CI, else skipped loudly.
+fn chromium() -> Option<PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "chromium is missing under CI: the test command installs it"
+        );
+        eprintln!("\n!!!!! SKIPPED: chromium not installed (run the README's test command) !!!!!\n");
+    }
+    found
+}
+
+fn rendered_dom(chromium: &Path, page: &Path, fragment: &str, profile: &Path) -> String {
+    let o = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            &format!("file://{}{fragment}", page.display()),
+        ])
+        .output()
+        .unwrap();
+    text(&o.stdout)
+}
+
+#[test]
+fn the_html_evidence_page_renders_and_filters_in_a_browser() {
+    let dir = temp_dir("html");
+    let page = dir.join("evidence.html");
+    let o = atrest(&[
+        "snapshot",
+        SNAPSHOT,
+        "--param",
+        TAGS,
+        "--format",
+        "html",
+        "--output",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("http://") || html.matches("http").count() == html.matches("https://github.com/atrest").count()
+    );
+    assert!(
+        !html.contains("<script src") && !html.contains("<link"),
+        "self-contained"
+    );
+    let Some(chromium) = chromium() else { return };
+
+    let dom = rendered_dom(&chromium, &page, "", &dir.join("profile-1"));
+    assert!(
+        dom.contains(r#"<span id="total">76</span>"#),
+        "{}",
+        &dom[..dom.len().min(2000)]
+    );
+    assert!(dom.contains(r#"id="accounts">111122223333<"#));
+    assert!(dom.contains("<svg class=\"chart\""));
+    assert!(dom.contains("76 of 76 findings shown"), "the script ran");
+    assert!(dom.contains("<td>v4.0</td><td>3.5.1</td>"));
+
+    let dom = rendered_dom(&chromium, &page, "#filter=NON_COMPLIANT", &dir.join("profile-2"));
+    assert!(dom.contains("17 of 76 findings shown"), "filter applied in the browser");
+    assert_eq!(dom.matches(r#"data-shown="yes""#).count(), 17);
+}
+
+#[test]
+fn bad_input_is_refused_without_a_report() {
+    let dir = temp_dir("bad");
+    let not_json = dir.join("broken.json");
+    std::fs::write(&not_json, "{\"configurationItems\": [").unwrap();
+    let not_snapshot = dir.join("other.json");
+    std::fs::write(&not_snapshot, "{\"hello\": 1}").unwrap();
+    let bad_item = dir.join("bad-item.json");
+    std::fs::write(
+        &bad_item,
+        r#"{"configurationItems": [{"resourceType": "AWS::EC2::Volume"}]}"#,
+    )
+    .unwrap();
+    let out = dir.join("report.json");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["snapshot", not_json.to_str().unwrap()], "is not valid JSON"),
+        (
+            vec!["snapshot", not_snapshot.to_str().unwrap()],
+            "neither a Config snapshot",
+        ),
+        (vec!["snapshot", bad_item.to_str().unwrap()], "configuration item #1"),
+        (vec!["snapshot", "no/such/file.json"], "cannot read no/such/file.json"),
+        (
+            vec!["snapshot", SNAPSHOT, "--rule", "no-such-rule"],
+            "unknown rule `no-such-rule`",
+        ),
+        (
+            vec!["snapshot", SNAPSHOT, "--param", "oops"],
+            "expected RULE.NAME=VALUE",
+        ),
+        (
+            vec![
+                "snapshot",
+                SNAPSHOT,
+                "--param",
+                "kms-key-rotation-enabled.maxRotationPeriodInDays=7",
+            ],
+            "from 90 to 2560",
+        ),
+        (
+            vec!["snapshot", SNAPSHOT, "--param", "ebs-volume-encrypted.kmsKeyArn=x"],
+            "unknown parameter",
+        ),
+    ];
+    for (mut args, expected) in cases {
+        args.extend(["--output", out.to_str().unwrap()]);
+        let o = atrest(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = text(&o.stderr);
+        assert!(err.starts_with("atrest: ") && err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(o.stdout.is_empty());
+        assert!(!out.exists(), "no partial report for {args:?}");
+    }
+}
+
+#[test]
+fn the_readme_shows_what_its_run_command_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let command = readme
+        .lines()
+        .find(|l| l.starts_with("cargo run -q -p atrest -- "))
+        .expect("the README's run command");
+    let args: Vec<&str> = command
+        .trim_start_matches("cargo run -q -p atrest -- ")
+        .split_whitespace()
+        .collect();
+    let shown = readme.split(command).nth(1).unwrap();
+    let shown = shown.split("```text\n").nth(1).unwrap().split("```").next().unwrap();
+    let o = atrest(&args);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(text(&o.stdout).trim_end(), shown.trim_end());
+}
