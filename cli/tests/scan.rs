@@ -101,3 +101,54 @@ fn scan_without_a_region_says_so() {
     assert!(err.contains("no region"), "{err}");
     assert!(o.stdout.is_empty());
 }
+
+#[test]
+fn evaluate_put_sends_the_evaluations_to_config() {
+    let Some(moto) = Moto::start() else { return };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    moto.start_recording();
+    let o = Command::new(env!("CARGO_BIN_EXE_atrest"))
+        .args([
+            "evaluate",
+            "--rule",
+            "ebs-volume-encrypted",
+            "--put",
+            "--format",
+            "json",
+            "--event",
+            "examples/events/ebs-volume-unencrypted.json",
+            "examples/events/ebs-volume-deleted.json",
+        ])
+        .current_dir(&root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let sent = atrest_e2e::evaluations(&moto.recording());
+    assert_eq!(
+        sent,
+        [
+            (
+                "AWS::EC2::Volume".into(),
+                "vol-0c1a2b3c4d5e6f703".into(),
+                "NON_COMPLIANT".into()
+            ),
+            (
+                "AWS::EC2::Volume".into(),
+                "vol-0c1a2b3c4d5e6f704".into(),
+                "NOT_APPLICABLE".into()
+            ),
+        ]
+    );
+    let printed: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(printed.as_array().unwrap().len(), 2);
+}
