@@ -152,3 +152,54 @@ fn evaluate_put_sends_the_evaluations_to_config() {
     let printed: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(printed.as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn scan_shows_a_progress_bar_only_on_a_terminal() {
+    let Some(moto) = Moto::start() else { return };
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("\n!!!!! SKIPPED: util-linux `script` (a pseudo-terminal) is missing !!!!!\n");
+        return;
+    }
+    let command = format!(
+        "{} scan --rule ebs-volume-encrypted --rule kms-key-rotation-enabled --format table",
+        env!("CARGO_BIN_EXE_atrest")
+    );
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    // On a pseudo-terminal: the bar is drawn, then cleared before the report.
+    let tty = Command::new("/usr/bin/script")
+        .args(["-qc", &command, "/dev/null"])
+        .envs(env)
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(screen.contains("2/2 "), "{screen}");
+    assert!(screen.contains("kms-key-rotation-enabled in eu-west-1"), "{screen}");
+    assert!(screen.contains("RULE"), "{screen}");
+    // Piped: no bar at all, on either stream.
+    let piped = Command::new(env!("CARGO_BIN_EXE_atrest"))
+        .args([
+            "scan",
+            "--rule",
+            "ebs-volume-encrypted",
+            "--rule",
+            "kms-key-rotation-enabled",
+            "--format",
+            "table",
+        ])
+        .envs(env)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&piped.stdout),
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(!all.contains("2/2 ") && !all.contains(" in eu-west-1"), "{all}");
+    assert!(all.starts_with("RULE"), "{all}");
+}
