@@ -70,11 +70,16 @@ pub struct KmsKeyPolicyNoUntrustedAccess;
 
 pub static RULE: KmsKeyPolicyNoUntrustedAccess = KmsKeyPolicyNoUntrustedAccess;
 
-/// Condition operators that grant only when the key matches a value.
+/// Condition operators that grant only when the key is present and matches
+/// a value. `…IfExists` and `ForAllValues:` also grant when the key is
+/// absent, so they restrict nothing.
 fn is_positive_string_operator(op: &str) -> bool {
     let op = op.to_ascii_lowercase();
-    let base = op.rsplit(':').next().unwrap_or(&op).trim_end_matches("ifexists");
-    matches!(base, "stringequals" | "stringequalsignorecase" | "stringlike") && !op.ends_with("ifexists")
+    if op.ends_with("ifexists") || op.starts_with("forallvalues:") {
+        return false;
+    }
+    let base = op.rsplit(':').next().unwrap_or(&op);
+    matches!(base, "stringequals" | "stringequalsignorecase" | "stringlike")
 }
 
 /// Whether a statement's conditions confine it to trusted accounts or an
