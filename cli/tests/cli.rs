@@ -208,3 +208,19 @@ fn rules_lists_the_catalogue() {
     let o = atrest(&["rules"]);
     assert!(stdout(&o).contains("ebs-volume-encrypted\n  EBS volumes are encrypted"));
 }
+
+/// The committed rule manifest (what the CDK app reads) is the registry's.
+/// Regenerate with `cargo run -q -p atrest -- rules --json > rules/manifest.json`.
+#[test]
+fn the_committed_manifest_is_current() {
+    let o = atrest(&["rules", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let committed = std::fs::read_to_string(root().join("rules/manifest.json")).unwrap();
+    let current: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let committed: Value = serde_json::from_str(&committed).unwrap();
+    assert!(
+        committed == current,
+        "rules/manifest.json is stale: cargo run -q -p atrest -- rules --json > rules/manifest.json"
+    );
+    assert_eq!(current.as_array().unwrap().len(), 13);
+}
