@@ -20,6 +20,7 @@ use serde_json::Value;
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 pub mod events;
+pub mod fault_proxy;
 pub mod runtime_api;
 
 /// The region every test runs in.

@@ -1,0 +1,93 @@
+//! Faults between the SDK and moto: throttling answered in each protocol's
+//! own words by a proxy. Every evaluation still arrives exactly once; when
+//! every call fails, the invocation fails clearly and nothing is reported.
+
+use atrest_common::aws::AwsContext;
+use atrest_common::lambda::Handler;
+use atrest_e2e::fault_proxy::FaultProxy;
+use atrest_e2e::{evaluations, events, put_evaluations, Moto};
+use atrest_rules::ebs_volume_encrypted::RULE;
+use serde_json::json;
+
+async fn seed(moto: &Moto, volumes: usize) -> Vec<String> {
+    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
+    let mut keys = Vec::new();
+    for _ in 0..5 {
+        keys.push(
+            kms.create_key()
+                .send()
+                .await
+                .unwrap()
+                .key_metadata()
+                .unwrap()
+                .arn()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
+    let mut ids = Vec::new();
+    for i in 0..volumes {
+        let v = ec2
+            .create_volume()
+            .availability_zone("eu-west-1a")
+            .size(1)
+            .encrypted(true)
+            .kms_key_id(&keys[i % 5])
+            .send()
+            .await
+            .unwrap();
+        ids.push(v.volume_id().unwrap().to_owned());
+    }
+    ids
+}
+
+fn through(proxy: &FaultProxy, moto: &Moto) -> AwsContext {
+    let sdk = moto.sdk_config().to_builder().endpoint_url(&proxy.endpoint).build();
+    AwsContext::new(sdk)
+}
+
+#[tokio::test]
+async fn with_30_percent_throttling_every_evaluation_arrives_exactly_once() {
+    let Some(moto) = Moto::start() else { return };
+    let mut ids = seed(&moto, 1000).await;
+    let proxy = FaultProxy::start(&moto.endpoint, 30);
+    let handler = Handler::new(through(&proxy, &moto));
+    moto.start_recording();
+    let summary = handler
+        .handle(&RULE, events::scheduled("ebs-volume-encrypted", json!({})))
+        .await
+        .unwrap();
+    let recorded = moto.recording();
+    assert!(
+        proxy.throttled.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "faults were injected"
+    );
+    let mut sent: Vec<String> = evaluations(&recorded).into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(sent.len(), 1000, "each evaluation once");
+    sent.sort();
+    ids.sort();
+    assert_eq!(sent, ids);
+    assert_eq!(put_evaluations(&recorded).len(), 10);
+    assert_eq!(summary.counts.compliant, 1000);
+}
+
+#[tokio::test]
+async fn when_every_call_is_throttled_the_invocation_fails_and_reports_nothing() {
+    let Some(moto) = Moto::start() else { return };
+    seed(&moto, 3).await;
+    let proxy = FaultProxy::start(&moto.endpoint, 100);
+    let handler = Handler::new(through(&proxy, &moto));
+    moto.start_recording();
+    let err = handler
+        .handle(&RULE, events::scheduled("ebs-volume-encrypted", json!({})))
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().contains("ec2:DescribeVolumes") && err.to_string().contains("RequestLimitExceeded"),
+        "{err}"
+    );
+    assert!(put_evaluations(&moto.recording()).is_empty());
+    assert_eq!(proxy.forwarded.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
