@@ -172,23 +172,22 @@ fn serve(
 ) -> std::io::Result<()> {
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
-    while let Some((head, body)) = read_message(&mut reader) {
-        let n = counter.fetch_add(1, Ordering::SeqCst);
-        if (n * 37) % 100 < percent {
-            throttled.fetch_add(1, Ordering::SeqCst);
-            let (h, b) = throttle(&head, &body);
-            write_message(&mut writer, &h, &b)?;
-            return Ok(());
-        }
-        forwarded.fetch_add(1, Ordering::SeqCst);
-        let mut up = TcpStream::connect(upstream)?;
-        write_message(&mut up, &head, &body)?;
-        let mut up_reader = BufReader::new(up);
-        let Some((rh, rb)) = read_message(&mut up_reader) else {
-            return Ok(());
-        };
-        write_message(&mut writer, &rh, &rb)?;
+    // One request per connection (answers say `connection: close`).
+    let Some((head, body)) = read_message(&mut reader) else {
         return Ok(());
+    };
+    let n = counter.fetch_add(1, Ordering::SeqCst);
+    if (n * 37) % 100 < percent {
+        throttled.fetch_add(1, Ordering::SeqCst);
+        let (h, b) = throttle(&head, &body);
+        return write_message(&mut writer, &h, &b);
+    }
+    forwarded.fetch_add(1, Ordering::SeqCst);
+    let mut up = TcpStream::connect(upstream)?;
+    write_message(&mut up, &head, &body)?;
+    let mut up_reader = BufReader::new(up);
+    if let Some((rh, rb)) = read_message(&mut up_reader) {
+        write_message(&mut writer, &rh, &rb)?;
     }
     Ok(())
 }
