@@ -86,6 +86,29 @@ pub async fn key_policy(
     Ok(Policy::parse_str(&text).map_err(|e| e.0))
 }
 
+/// The verdict of a key-policy rule: AWS-managed keys are NOT_APPLICABLE
+/// (AWS writes their policies); a policy that cannot be read, or a key whose
+/// account is unknown, is NON_COMPLIANT; else `judge(policy, key account)`.
+pub async fn judge_key_policy(
+    key: &KeyFacts,
+    item: Option<&ConfigurationItem>,
+    ctx: &RuleContext<'_>,
+    judge: impl FnOnce(&Policy, &str) -> Verdict,
+) -> Result<Verdict, Error> {
+    if !key.is_customer_managed() {
+        return Ok(Verdict::not_applicable("AWS-managed keys have policies AWS writes."));
+    }
+    let Some(account) = key_account(key) else {
+        return Ok(Verdict::non_compliant(
+            "The key's account is unknown: its policy cannot be judged.",
+        ));
+    };
+    Ok(match key_policy(key, item, ctx).await? {
+        Ok(policy) => judge(&policy, &account),
+        Err(reason) => Verdict::non_compliant(format!("The key policy could not be verified: {reason}.")),
+    })
+}
+
 /// The account that owns a key: its facts, else its ARN.
 pub fn key_account(key: &KeyFacts) -> Option<String> {
     key.account_id.clone().or_else(|| {

@@ -34,9 +34,7 @@ use atrest_common::{
     ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 
-use crate::key_rules::{
-    evaluate_key_item, key_account, key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY,
-};
+use crate::key_rules::{evaluate_key_item, judge_key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY};
 
 const MAX_MFA_AGE_SECONDS: ParamSpec = ParamSpec {
     name: "maxMfaAgeSeconds",
@@ -156,19 +154,8 @@ impl KeyJudge for KmsKeyPolicyMfaCriticalActions {
         item: Option<&ConfigurationItem>,
         ctx: &RuleContext<'_>,
     ) -> Result<Verdict, Error> {
-        if !key.is_customer_managed() {
-            return Ok(Verdict::not_applicable("AWS-managed keys have policies AWS writes."));
-        }
-        let Some(account) = key_account(key) else {
-            return Ok(Verdict::non_compliant(
-                "The key's account is unknown: its root cannot be told apart.",
-            ));
-        };
         let max_age = ctx.params.integer(MAX_MFA_AGE_SECONDS.name).unwrap_or(3600);
-        Ok(match key_policy(key, item, ctx).await? {
-            Ok(policy) => judge_policy(&policy, &account, max_age),
-            Err(reason) => Verdict::non_compliant(format!("The key policy could not be verified: {reason}.")),
-        })
+        judge_key_policy(key, item, ctx, |policy, account| judge_policy(policy, account, max_age)).await
     }
 }
 

@@ -38,9 +38,7 @@ use atrest_common::{
     ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 
-use crate::key_rules::{
-    evaluate_key_item, key_account, key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY,
-};
+use crate::key_rules::{evaluate_key_item, judge_key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY};
 
 const ALLOWED_COMBINED_PRINCIPALS: ParamSpec = ParamSpec {
     name: "allowedCombinedPrincipals",
@@ -131,18 +129,10 @@ impl KeyJudge for KmsKeyPolicySeparationOfDuties {
         item: Option<&ConfigurationItem>,
         ctx: &RuleContext<'_>,
     ) -> Result<Verdict, Error> {
-        if !key.is_customer_managed() {
-            return Ok(Verdict::not_applicable("AWS-managed keys have policies AWS writes."));
-        }
-        let Some(account) = key_account(key) else {
-            return Ok(Verdict::non_compliant(
-                "The key's account is unknown: its root cannot be told apart.",
-            ));
-        };
-        Ok(match key_policy(key, item, ctx).await? {
-            Ok(policy) => judge_policy(&policy, &account, ctx.params.list(ALLOWED_COMBINED_PRINCIPALS.name)),
-            Err(reason) => Verdict::non_compliant(format!("The key policy could not be verified: {reason}.")),
+        judge_key_policy(key, item, ctx, |policy, account| {
+            judge_policy(policy, account, ctx.params.list(ALLOWED_COMBINED_PRINCIPALS.name))
         })
+        .await
     }
 }
 
