@@ -21,6 +21,7 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 pub mod events;
 pub mod fault_proxy;
+pub mod http;
 pub mod runtime_api;
 
 /// The region every test runs in.
