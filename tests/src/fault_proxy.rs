@@ -11,6 +11,23 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A failure to answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    AccessDenied,
+    NotFound,
+    Throttling,
+}
+
+/// Which requests fail, and how.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// A share of all requests is throttled.
+    Share(u64),
+    /// Every request of one operation (`service:Operation`) fails so.
+    Operation(String, Fault),
+}
+
 /// The proxy; stops accepting when dropped.
 pub struct FaultProxy {
     pub endpoint: String,
@@ -24,6 +41,15 @@ impl FaultProxy {
     /// `percent` of requests (deterministically spread: request n is
     /// throttled when `(n * 37) % 100 < percent`).
     pub fn start(upstream: &str, percent: u64) -> FaultProxy {
+        Self::with_plan(upstream, Plan::Share(percent))
+    }
+
+    /// Fails every request of `operation` (`service:Operation`) with `fault`.
+    pub fn failing(upstream: &str, operation: &str, fault: Fault) -> FaultProxy {
+        Self::with_plan(upstream, Plan::Operation(operation.to_owned(), fault))
+    }
+
+    fn with_plan(upstream: &str, plan: Plan) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("loopback port");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let endpoint = format!("http://{}", listener.local_addr().expect("bound"));
@@ -37,9 +63,10 @@ impl FaultProxy {
             while !sp.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let (upstream, th, fw, counter) = (upstream.clone(), th.clone(), fw.clone(), counter.clone());
+                        let (upstream, th, fw, counter, plan) =
+                            (upstream.clone(), th.clone(), fw.clone(), counter.clone(), plan.clone());
                         std::thread::spawn(move || {
-                            let _ = serve(stream, &upstream, percent, &counter, &th, &fw);
+                            let _ = serve(stream, &upstream, &plan, &counter, &th, &fw);
                         });
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
@@ -81,8 +108,8 @@ fn write_message(stream: &mut TcpStream, head: &[String], body: &[u8]) -> std::i
     stream.flush()
 }
 
-/// The throttling answer of the request's protocol.
-fn throttle(head: &[String], body: &[u8]) -> (Vec<String>, Vec<u8>) {
+/// The protocol's own answer for `fault`.
+fn failure(head: &[String], body: &[u8], fault: Fault) -> (Vec<String>, Vec<u8>) {
     let has = |name: &str| head.iter().skip(1).any(|h| h.to_ascii_lowercase().starts_with(name));
     let service = head
         .iter()
@@ -90,34 +117,65 @@ fn throttle(head: &[String], body: &[u8]) -> (Vec<String>, Vec<u8>) {
         .and_then(|c| c.split('/').nth(3))
         .unwrap_or("")
         .to_owned();
-    let (status, content_type, text) = if has("x-amz-target:") {
+    let query_protocol = std::str::from_utf8(body).is_ok_and(|b| b.contains("Action="));
+    use Fault::*;
+    let (status, content_type, error_type, text) = if has("x-amz-target:") {
+        let code = match fault {
+            AccessDenied => "AccessDeniedException",
+            NotFound => "NotFoundException",
+            Throttling => "ThrottlingException",
+        };
+        let status = "400 Bad Request";
         (
-            "400 Bad Request",
+            status,
             "application/x-amz-json-1.1",
-            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_owned(),
+            code,
+            format!(r#"{{"__type":"{code}","message":"injected"}}"#),
         )
     } else if service == "ec2" {
-        ("503 Service Unavailable", "text/xml", "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>x</RequestID></Response>".to_owned())
+        let (status, code) = match fault {
+            AccessDenied => ("403 Forbidden", "UnauthorizedOperation"),
+            NotFound => ("400 Bad Request", "InvalidVolume.NotFound"),
+            Throttling => ("503 Service Unavailable", "RequestLimitExceeded"),
+        };
+        (status, "text/xml", code, format!("<Response><Errors><Error><Code>{code}</Code><Message>injected</Message></Error></Errors><RequestID>x</RequestID></Response>"))
     } else if service == "s3" {
+        let (status, code) = match fault {
+            AccessDenied => ("403 Forbidden", "AccessDenied"),
+            NotFound => ("404 Not Found", "NoSuchBucket"),
+            Throttling => ("503 Slow Down", "SlowDown"),
+        };
         (
-            "503 Slow Down",
+            status,
             "application/xml",
-            "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>".to_owned(),
+            code,
+            format!("<Error><Code>{code}</Code><Message>injected</Message></Error>"),
         )
-    } else if std::str::from_utf8(body).is_ok_and(|b| b.contains("Action=")) {
-        ("400 Bad Request", "text/xml", "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>x</RequestId></ErrorResponse>".to_owned())
+    } else if query_protocol {
+        let (status, code) = match fault {
+            AccessDenied => ("403 Forbidden", "AccessDenied"),
+            NotFound => ("404 Not Found", "DBInstanceNotFound"),
+            Throttling => ("400 Bad Request", "Throttling"),
+        };
+        (status, "text/xml", code, format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message></Error><RequestId>x</RequestId></ErrorResponse>"))
     } else {
+        let (status, code) = match fault {
+            AccessDenied => ("403 Forbidden", "AccessDeniedException"),
+            NotFound => ("404 Not Found", "ResourceNotFoundException"),
+            Throttling => ("429 Too Many Requests", "TooManyRequestsException"),
+        };
         (
-            "429 Too Many Requests",
+            status,
             "application/json",
-            r#"{"Type":"User","message":"Rate exceeded"}"#.to_owned(),
+            code,
+            r#"{"Type":"User","message":"injected"}"#.to_owned(),
         )
     };
     (
         vec![
             format!("HTTP/1.1 {status}"),
             format!("content-type: {content_type}"),
-            "x-amzn-errortype: ThrottlingException".to_owned(),
+            format!("x-amzn-errortype: {error_type}"),
         ],
         text.into_bytes(),
     )
@@ -126,7 +184,7 @@ fn throttle(head: &[String], body: &[u8]) -> (Vec<String>, Vec<u8>) {
 fn serve(
     stream: TcpStream,
     upstream: &str,
-    percent: u64,
+    plan: &Plan,
     counter: &AtomicU64,
     throttled: &AtomicU64,
     forwarded: &AtomicU64,
@@ -138,9 +196,24 @@ fn serve(
         return Ok(());
     };
     let n = counter.fetch_add(1, Ordering::SeqCst);
-    if (n * 37) % 100 < percent {
+    let fault = match plan {
+        Plan::Share(percent) => ((n * 37) % 100 < *percent).then_some(Fault::Throttling),
+        Plan::Operation(operation, fault) => {
+            let path = head.first().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/");
+            let header = |name: &str| {
+                head.iter().skip(1).find_map(|h| {
+                    h.split_once(':')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.trim())
+                })
+            };
+            let method = head.first().and_then(|l| l.split_whitespace().next()).unwrap_or("GET");
+            (crate::operation_of(method, &format!("http://proxy{path}"), header, &body) == *operation).then_some(*fault)
+        }
+    };
+    if let Some(fault) = fault {
         throttled.fetch_add(1, Ordering::SeqCst);
-        let (h, b) = throttle(&head, &body);
+        let (h, b) = failure(&head, &body, fault);
         return write_message(&mut writer, &h, &b);
     }
     forwarded.fetch_add(1, Ordering::SeqCst);

@@ -218,17 +218,7 @@ impl Recorded {
 
     /// `service:Operation`, as IAM names it.
     pub fn operation(&self) -> String {
-        let service = self.service();
-        let op = if let Some(target) = self.header("X-Amz-Target") {
-            target.rsplit('.').next().unwrap_or(target).to_owned()
-        } else if let Some(action) = form_value(&self.body, "Action") {
-            action
-        } else if let Some(id) = self.url.split(['?', '&']).find_map(|p| p.strip_prefix("x-id=")) {
-            id.to_owned()
-        } else {
-            rest_operation(&service, &self.method, &self.url)
-        };
-        format!("{service}:{op}")
+        operation_of(&self.method, &self.url, |n| self.header(n), &self.body)
     }
 
     /// The JSON body of a JSON-protocol request.
@@ -243,6 +233,27 @@ impl Recorded {
             .and_then(|n| n.parse().ok())
             .unwrap_or(1)
     }
+}
+
+/// `service:Operation` of a request: the service from its SigV4 credential
+/// scope; the operation from `X-Amz-Target` (JSON), `Action=` (query),
+/// `x-id=` or the REST route (S3, Lambda).
+pub fn operation_of<'a>(method: &str, url: &str, header: impl Fn(&str) -> Option<&'a str>, body: &[u8]) -> String {
+    let service = header("Authorization")
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3))
+        .unwrap_or("unknown")
+        .to_owned();
+    let op = if let Some(target) = header("X-Amz-Target") {
+        target.rsplit('.').next().unwrap_or(target).to_owned()
+    } else if let Some(action) = form_value(body, "Action") {
+        action
+    } else if let Some(id) = url.split(['?', '&']).find_map(|p| p.strip_prefix("x-id=")) {
+        id.to_owned()
+    } else {
+        rest_operation(&service, method, url)
+    };
+    format!("{service}:{op}")
 }
 
 /// The operation of a REST request (S3 sub-resources, Lambda routes).
