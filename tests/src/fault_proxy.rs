@@ -24,6 +24,12 @@ pub enum Fault {
 enum Plan {
     /// A share of all requests is throttled.
     Share(u64),
+    /// A share of all requests meets a mix of faults: throttling, a 500, a
+    /// connection reset before the request is forwarded, or a slow answer.
+    Mixed(u64),
+    /// The first PutEvaluations reaches the server, but its answer lists the
+    /// batch's first two evaluations as FailedEvaluations.
+    RejectTwoOnce(Arc<AtomicBool>),
     /// Every request of one operation (`service:Operation`) fails so.
     Operation(String, Fault),
 }
@@ -42,6 +48,17 @@ impl FaultProxy {
     /// throttled when `(n * 37) % 100 < percent`).
     pub fn start(upstream: &str, percent: u64) -> FaultProxy {
         Self::with_plan(upstream, Plan::Share(percent))
+    }
+
+    /// Meets `percent` of requests with a mix of throttling, 500s, resets
+    /// and slow answers.
+    pub fn mixed(upstream: &str, percent: u64) -> FaultProxy {
+        Self::with_plan(upstream, Plan::Mixed(percent))
+    }
+
+    /// Reports the first PutEvaluations' first two evaluations as failed.
+    pub fn rejecting_two_evaluations_once(upstream: &str) -> FaultProxy {
+        Self::with_plan(upstream, Plan::RejectTwoOnce(Arc::new(AtomicBool::new(false))))
     }
 
     /// Fails every request of `operation` (`service:Operation`) with `fault`.
@@ -198,6 +215,34 @@ fn serve(
     let n = counter.fetch_add(1, Ordering::SeqCst);
     let fault = match plan {
         Plan::Share(percent) => ((n * 37) % 100 < *percent).then_some(Fault::Throttling),
+        Plan::Mixed(percent) if (n * 37) % 100 < *percent => {
+            throttled.fetch_add(1, Ordering::SeqCst);
+            match n % 4 {
+                0 => Some(Fault::Throttling),
+                1 => {
+                    let head = vec![
+                        "HTTP/1.1 500 Internal Server Error".to_owned(),
+                        "content-type: text/plain".to_owned(),
+                    ];
+                    return write_message(&mut writer, &head, b"injected");
+                }
+                2 => return Ok(()), // reset: close without answering (the request never reached the server)
+                _ => {
+                    std::thread::sleep(Duration::from_millis(300));
+                    None
+                }
+            }
+        }
+        Plan::Mixed(_) => None,
+        Plan::RejectTwoOnce(done) => {
+            let is_put = head
+                .iter()
+                .any(|h| h.to_ascii_lowercase().ends_with("starlingdoveservice.putevaluations"));
+            if is_put && !done.swap(true, Ordering::SeqCst) {
+                return reject_two(&mut writer, upstream, &head, &body, throttled, forwarded);
+            }
+            None
+        }
         Plan::Operation(operation, fault) => {
             let path = head.first().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/");
             let header = |name: &str| {
@@ -224,4 +269,31 @@ fn serve(
         write_message(&mut writer, &rh, &rb)?;
     }
     Ok(())
+}
+
+/// Forwards a PutEvaluations, then answers that its first two evaluations
+/// failed (the server did record them: the retry sends them again).
+fn reject_two(
+    writer: &mut TcpStream,
+    upstream: &str,
+    head: &[String],
+    body: &[u8],
+    throttled: &AtomicU64,
+    forwarded: &AtomicU64,
+) -> std::io::Result<()> {
+    forwarded.fetch_add(1, Ordering::SeqCst);
+    throttled.fetch_add(1, Ordering::SeqCst);
+    let mut up = TcpStream::connect(upstream)?;
+    write_message(&mut up, head, body)?;
+    let mut up_reader = BufReader::new(up);
+    let Some((rh, _)) = read_message(&mut up_reader) else {
+        return Ok(());
+    };
+    let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let failed: Vec<serde_json::Value> = request["Evaluations"]
+        .as_array()
+        .map(|e| e.iter().take(2).cloned().collect())
+        .unwrap_or_default();
+    let answer = serde_json::json!({"FailedEvaluations": failed}).to_string();
+    write_message(writer, &rh, answer.as_bytes())
 }

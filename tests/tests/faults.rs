@@ -91,3 +91,51 @@ async fn when_every_call_is_throttled_the_invocation_fails_and_reports_nothing()
     assert!(put_evaluations(&moto.recording()).is_empty());
     assert_eq!(proxy.forwarded.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn under_mixed_faults_every_evaluation_arrives_exactly_once() {
+    let Some(moto) = Moto::start() else { return };
+    let mut ids = seed(&moto, 200).await;
+    // Throttling, 500s, connection resets and slow answers.
+    let proxy = FaultProxy::mixed(&moto.endpoint, 40);
+    let handler = Handler::new(through(&proxy, &moto));
+    moto.start_recording();
+    handler
+        .handle(&RULE, events::scheduled("ebs-volume-encrypted", json!({})))
+        .await
+        .unwrap();
+    let recorded = moto.recording();
+    assert!(
+        proxy.throttled.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "faults were injected"
+    );
+    let mut sent: Vec<String> = evaluations(&recorded).into_iter().map(|(_, id, _)| id).collect();
+    sent.sort();
+    ids.sort();
+    assert_eq!(sent, ids, "each evaluation exactly once");
+}
+
+#[tokio::test]
+async fn failed_evaluations_are_sent_again_exactly_those() {
+    let Some(moto) = Moto::start() else { return };
+    seed(&moto, 150).await;
+    let proxy = FaultProxy::rejecting_two_evaluations_once(&moto.endpoint);
+    let handler = Handler::new(through(&proxy, &moto));
+    moto.start_recording();
+    handler
+        .handle(&RULE, events::scheduled("ebs-volume-encrypted", json!({})))
+        .await
+        .unwrap();
+    let bodies = put_evaluations(&moto.recording());
+    let ids = |b: &serde_json::Value| -> Vec<String> {
+        b["Evaluations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["ComplianceResourceId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // First batch of 100, then exactly its first two again, then the last 50.
+    assert_eq!(bodies.iter().map(|b| ids(b).len()).collect::<Vec<_>>(), [100, 2, 50]);
+    assert_eq!(ids(&bodies[1]), ids(&bodies[0])[..2].to_vec());
+}
