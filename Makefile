@@ -8,7 +8,7 @@ PYTHON ?= python3
 MOTO_VERSION := 5.2.5
 VENV := .venv
 
-.PHONY: test lint unit tools venv browser
+.PHONY: test lint unit tools venv browser fuzz
 
 test: tools venv browser lint unit
 
@@ -35,3 +35,12 @@ lint:
 
 unit:
 	$(CARGO) test --workspace
+
+# Fuzzing of the event decoder (a separate command, not part of `make test`).
+# Only a stable toolchain exists here: RUSTC_BOOTSTRAP lets cargo-fuzz pass
+# its -Z flags; no sanitizer (-s none), which stable cannot build.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	mkdir -p fuzz/corpus/event && cp common/tests/data/*.json fuzz/corpus/event/
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -s none event -- -max_total_time=$(FUZZ_SECONDS)
