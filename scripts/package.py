@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Lambda packages of the atrest rules, for provided.al2023 (glibc 2.34).
+
+    package.py build [--arch arm64|x86_64]   build every rule and write
+                                             target/lambda/<arch>/<rule-id>/bootstrap.zip
+    package.py check [--arch arm64|x86_64]   check those zips: one executable
+                                             `bootstrap`, the right ELF machine,
+                                             no glibc symbol newer than 2.34
+
+Every rule binary links only the SDK clients its rule calls (the
+`required-features` of its [[bin]] in rules/Cargo.toml); `check` proves it
+from the binaries' contents, so a KMS rule carries no aws-sdk-ec2. Cross-linking for glibc 2.34 is cargo-zigbuild with zig
+from PyPI; both are installed here when missing.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GLIBC_MAX = (2, 34)  # provided.al2023
+ARCHES = {
+    # arch setting: (Rust target, `readelf -h` machine)
+    "arm64": ("aarch64-unknown-linux-gnu", "AArch64"),
+    "x86_64": ("x86_64-unknown-linux-gnu", "Advanced Micro Devices X86-64"),
+}
+ZIGBUILD_VERSION = "0.24.1"
+ZIG_VERSION = "0.17.0"
+# A fixed timestamp keeps the zips byte-identical across builds (CDK hashes them).
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+class PackageError(Exception):
+    pass
+
+
+def run(cmd, **kw):
+    print("+ " + " ".join(str(c) for c in cmd), file=sys.stderr, flush=True)
+    result = subprocess.run(cmd, **kw)
+    if result.returncode != 0:
+        raise PackageError(f"`{' '.join(str(c) for c in cmd)}` failed with exit code {result.returncode}")
+    return result
+
+
+def lambda_dir(arch):
+    return ROOT / "target" / "lambda" / arch
+
+
+def rule_ids():
+    return [rule["id"] for rule in json.loads((ROOT / "rules" / "manifest.json").read_text())]
+
+
+def required_features():
+    """Each rule binary's required features (rules/Cargo.toml): the SDKs it may link."""
+    manifest = tomllib.loads((ROOT / "rules" / "Cargo.toml").read_text())
+    return {b["name"]: set(b.get("required-features", [])) for b in manifest.get("bin", [])}
+
+
+# What each optional SDK crate leaves in a binary that links its code: its
+# source path, in the panic locations a stripped binary keeps.
+SDK_MARKERS = {sdk: f"/aws-sdk-{sdk}-".encode() for sdk in ("ec2", "rds", "s3", "ssm", "lambda")}
+
+
+def ensure_tools(target, venv):
+    installed = subprocess.run(["rustup", "target", "list", "--installed"], capture_output=True, text=True)
+    if target not in installed.stdout.split():
+        added = subprocess.run(["rustup", "target", "add", target], capture_output=True, text=True)
+        if added.returncode != 0:
+            raise PackageError(
+                f"cannot add the Rust target {target} on this machine (`rustup target add {target}` failed); "
+                "build the other architecture with ARCH=x86_64 or ARCH=arm64"
+            )
+    if shutil.which("cargo-zigbuild") is None:
+        run(["cargo", "install", "--locked", f"cargo-zigbuild@{ZIGBUILD_VERSION}"])
+    python = venv / "bin" / "python"
+    if not python.exists():
+        run([sys.executable, "-m", "venv", str(venv)])
+    has_zig = subprocess.run([str(python), "-m", "ziglang", "version"], capture_output=True)
+    if has_zig.returncode != 0:
+        run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"ziglang=={ZIG_VERSION}"])
+
+
+def cargo_target_dir():
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def build(arch, venv):
+    target, _ = ARCHES[arch]
+    ensure_tools(target, venv)
+    env = dict(os.environ)
+    # cargo-zigbuild finds zig as `python3 -m ziglang`: the venv's python first.
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+    env.setdefault("XDG_CACHE_HOME", str(ROOT / "target" / "zig-cache"))
+    cold = not (cargo_target_dir() / target / "release" / "deps").is_dir()
+    started = time.monotonic()
+    # One build of every binary: one feature set, so the SDK crates compile once
+    # per architecture (separate builds per rule's features recompiled most of
+    # them again, 35 min instead of 15 cold). The linker keeps only the code a
+    # binary reaches, so a KMS rule still carries no EC2 client: `check` proves it.
+    cmd = ["cargo", "zigbuild", "--release", "--locked", "--target", f"{target}.2.34", "-p", "atrest-rules", "--bins"]
+    run(cmd, cwd=ROOT, env=env)
+    seconds = time.monotonic() - started
+    out = lambda_dir(arch)
+    for rule in rule_ids():
+        binary = cargo_target_dir() / target / "release" / rule
+        if not binary.is_file():
+            raise PackageError(f"no binary for rule {rule} at {binary}")
+        zip_path = out / rule / "bootstrap.zip"
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = zip_path.with_suffix(".zip.partial")
+        info = zipfile.ZipInfo("bootstrap", date_time=ZIP_TIME)
+        info.external_attr = (stat.S_IFREG | 0o755) << 16
+        info.create_system = 3  # Unix: the mode bits above are read
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zipfile.ZipFile(partial, "w") as z:
+            z.writestr(info, binary.read_bytes(), compresslevel=9)
+        partial.replace(zip_path)
+        print(f"{zip_path.relative_to(ROOT)}  {zip_path.stat().st_size} bytes")
+    # The build's wall time, for the benchmarks (bench/RESULTS.md).
+    (out / "build.json").write_text(json.dumps({"seconds": round(seconds, 1), "cold": cold}) + "\n")
+    print(f"package: {arch} built in {seconds:.0f} s ({'cold' if cold else 'incremental'})")
+
+
+def glibc_versions(path):
+    """The GLIBC_x.y versions the binary's dynamic symbols need (objdump -T)."""
+    dump = subprocess.run(["objdump", "-T", str(path)], capture_output=True, text=True)
+    if dump.returncode != 0:
+        raise PackageError(f"objdump -T {path} failed: {dump.stderr.strip()}")
+    versions = {tuple(int(n) for n in m.split(".")) for m in re.findall(r"GLIBC_(\d+(?:\.\d+)+)", dump.stdout)}
+    if not versions:
+        raise PackageError(f"{path}: objdump -T shows no GLIBC_ symbol (not a glibc binary?)")
+    return versions
+
+
+def elf_machine(path):
+    header = subprocess.run(["readelf", "-h", str(path)], capture_output=True, text=True)
+    if header.returncode != 0:
+        raise PackageError(f"readelf -h {path} failed: {header.stderr.strip()}")
+    match = re.search(r"Machine:\s+(.+)", header.stdout)
+    if match is None:
+        raise PackageError(f"{path}: readelf -h shows no machine")
+    return match.group(1).strip()
+
+
+def check(arch):
+    _, machine = ARCHES[arch]
+    failures = []
+    passed = 0
+    for rule in rule_ids():
+        before = len(failures)
+        zip_path = lambda_dir(arch) / rule / "bootstrap.zip"
+        if not zip_path.is_file():
+            failures.append(f"{rule}: missing {zip_path.relative_to(ROOT)} (run `make package ARCH={arch}`)")
+            continue
+        with zipfile.ZipFile(zip_path) as z:
+            names = z.namelist()
+            if names != ["bootstrap"]:
+                failures.append(f"{rule}: the zip holds {names}, not exactly one `bootstrap`")
+                continue
+            info = z.getinfo("bootstrap")
+            mode = info.external_attr >> 16
+            if info.create_system != 3 or not stat.S_ISREG(mode) or mode & 0o111 != 0o111:
+                failures.append(f"{rule}: bootstrap is not an executable file in the zip (mode {oct(mode)})")
+            with tempfile.TemporaryDirectory() as tmp:
+                binary = Path(z.extract("bootstrap", tmp))
+                found = elf_machine(binary)
+                if found != machine:
+                    failures.append(f"{rule}: ELF machine {found}, expected {machine}")
+                code = binary.read_bytes()
+                needs = required_features().get(rule, set())
+                for sdk, marker in SDK_MARKERS.items():
+                    if (marker in code) != (sdk in needs):
+                        failures.append(
+                            f"{rule}: {'links' if marker in code else 'lacks'} the {sdk} SDK "
+                            f"(its required features: {sorted(needs) or 'none'})"
+                        )
+                newest = max(glibc_versions(binary))
+                if newest > GLIBC_MAX:
+                    failures.append(
+                        f"{rule}: needs GLIBC_{'.'.join(map(str, newest))}, "
+                        f"newer than provided.al2023's {'.'.join(map(str, GLIBC_MAX))}"
+                    )
+        if len(failures) == before:
+            passed += 1
+            print(f"ok {rule} ({arch}, {zip_path.stat().st_size} bytes)")
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print(f"packages: {passed} passed, {len(rule_ids()) - passed} failed")
+    if failures:
+        raise PackageError(f"{len(failures)} package check(s) failed for {arch}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["build", "check"])
+    parser.add_argument("--arch", default=os.environ.get("ARCH", "arm64"), help="arm64 (default) or x86_64")
+    parser.add_argument("--venv", default=str(ROOT / ".venv"), help="virtual environment holding zig")
+    args = parser.parse_args()
+    if args.arch not in ARCHES:
+        print(f"package: unknown architecture {args.arch!r}: use arm64 or x86_64", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "build":
+            build(args.arch, Path(args.venv))
+        else:
+            check(args.arch)
+    except PackageError as e:
+        print(f"package: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
