@@ -4,6 +4,7 @@ mod evaluate;
 mod html;
 mod inputs;
 mod output;
+mod pack;
 mod params_arg;
 mod rules_cmd;
 mod scan;
@@ -48,6 +49,8 @@ enum Command {
     Scan(scan::Args),
     /// Evaluate AWS Config snapshot or history files offline (no AWS call).
     Snapshot(snapshot::Args),
+    /// Write an AWS Config conformance pack template (YAML) for the deployed rule functions.
+    Pack(pack::Args),
 }
 
 /// Output formats.
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
+        Command::Pack(args) => pack::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
