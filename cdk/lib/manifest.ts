@@ -1,0 +1,82 @@
+// The rule manifest (rules/manifest.json, written by `atrest rules --json`):
+// the only thing this app knows about the rules.
+import * as fs from 'node:fs';
+
+export interface ManifestParameter {
+  readonly name: string;
+  readonly type: 'boolean' | 'integer' | 'text' | 'list' | 'kms-key-list' | 'regex';
+  readonly default: string | null;
+  readonly required: boolean;
+  readonly description: string;
+}
+
+export interface ManifestRule {
+  readonly id: string;
+  readonly description: string;
+  readonly resourceTypes: string[];
+  readonly triggers: Array<'change' | 'periodic'>;
+  readonly parameters: ManifestParameter[];
+  readonly iamActions: string[];
+  readonly pciDss: Record<string, string[]>;
+  readonly timeoutSeconds: number;
+}
+
+/** Reads and checks the manifest; a malformed one is an error naming the file and the field. */
+export function loadManifest(path: string): ManifestRule[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`atrest: cannot read the rule manifest ${path}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new Error(`atrest: the rule manifest ${path} is not a non-empty list of rules`);
+  }
+  return parsed.map((rule, i) => checkRule(rule, `${path}[${i}]`));
+}
+
+function checkRule(rule: any, where: string): ManifestRule {
+  const fail = (field: string) => {
+    throw new Error(`atrest: the rule manifest entry ${where} has no valid "${field}"`);
+  };
+  if (typeof rule?.id !== 'string' || !/^[a-z0-9-]+$/.test(rule.id)) fail('id');
+  if (typeof rule.description !== 'string') fail('description');
+  if (!isStringList(rule.resourceTypes) || rule.resourceTypes.length === 0) fail('resourceTypes');
+  if (!isStringList(rule.triggers) || rule.triggers.some((t: string) => t !== 'change' && t !== 'periodic')) {
+    fail('triggers');
+  }
+  if (!Array.isArray(rule.parameters) || rule.parameters.some((p: any) => typeof p?.name !== 'string')) {
+    fail('parameters');
+  }
+  if (!isStringList(rule.iamActions) || rule.iamActions.some((a: string) => !/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(a))) {
+    fail('iamActions');
+  }
+  if (!Number.isInteger(rule.timeoutSeconds) || rule.timeoutSeconds < 1 || rule.timeoutSeconds > 900) {
+    fail('timeoutSeconds');
+  }
+  return rule as ManifestRule;
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+/**
+ * Resource types AWS Config does not record: a rule may report them (from a
+ * periodic sweep) but they cannot be part of a rule's scope.
+ */
+export const UNRECORDED_RESOURCE_TYPES: ReadonlySet<string> = new Set(['AWS::SSM::Parameter', 'AWS::::Account']);
+
+/** The scope of a change-triggered rule: the recorded resource types it judges. */
+export function recordedScope(rule: ManifestRule): string[] {
+  return rule.resourceTypes.filter((t) => !UNRECORDED_RESOURCE_TYPES.has(t));
+}
+
+/** Whether Config should call the rule on configuration changes (it has a recorded type to watch). */
+export function isChangeTriggered(rule: ManifestRule): boolean {
+  return rule.triggers.includes('change') && recordedScope(rule).length > 0;
+}
+
+export function isPeriodic(rule: ManifestRule): boolean {
+  return rule.triggers.includes('periodic');
+}
