@@ -7,6 +7,11 @@
 //! (`AWS::::Account`, resource id the account id). Unlike the managed rule
 //! EC2_EBS_ENCRYPTION_BY_DEFAULT, it also judges the default key.
 //!
+//! A customer-managed key that is disabled or pending deletion still counts
+//! as customer-managed here: the data is encrypted under a key the
+//! organisation controls. The key's own state is judged by
+//! `kms-key-not-pending-deletion`.
+//!
 //! ## Why
 //! Encryption by default makes every new volume and snapshot copy encrypted
 //! without anyone having to remember; its default key decides who can read

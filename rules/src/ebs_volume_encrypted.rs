@@ -6,6 +6,11 @@
 //! ARNs before comparing). Unlike the managed rule ENCRYPTED_VOLUMES, it
 //! covers unattached volumes too, and rejects the AWS-managed `aws/ebs` key.
 //!
+//! A customer-managed key that is disabled or pending deletion still counts
+//! as customer-managed here: the data is encrypted under a key the
+//! organisation controls. The key's own state is judged by
+//! `kms-key-not-pending-deletion`.
+//!
 //! ## Why
 //! A customer-managed key puts access to the data under a key policy the
 //! organisation writes, audits and can revoke; the AWS-managed key's policy

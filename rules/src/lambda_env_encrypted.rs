@@ -8,6 +8,11 @@
 //! sweeping), keeps the count only, and drops the values at once: they are
 //! never logged, stored or reported.
 //!
+//! A customer-managed key that is disabled or pending deletion still counts
+//! as customer-managed here: the data is encrypted under a key the
+//! organisation controls. The key's own state is judged by
+//! `kms-key-not-pending-deletion`.
+//!
 //! ## Why
 //! Environment variables often carry connection strings and tokens. Without
 //! `KMSKeyArn`, Lambda encrypts them with its AWS-managed key, whose use no

@@ -7,6 +7,11 @@
 //! RDS_SNAPSHOT_ENCRYPTED accept the AWS-managed `aws/rds` key; this rule
 //! does not (unless `allowAwsManagedKeys`).
 //!
+//! A customer-managed key that is disabled or pending deletion still counts
+//! as customer-managed here: the data is encrypted under a key the
+//! organisation controls. The key's own state is judged by
+//! `kms-key-not-pending-deletion`.
+//!
 //! ## Why
 //! Databases hold the account data PCI DSS is about. A customer-managed key
 //! puts every read of the storage, its snapshots, replicas and backups under

@@ -8,6 +8,11 @@
 //! since January 2023, does not pass: its keys are not under the
 //! organisation's control.
 //!
+//! A customer-managed key that is disabled or pending deletion still counts
+//! as customer-managed here: the data is encrypted under a key the
+//! organisation controls. The key's own state is judged by
+//! `kms-key-not-pending-deletion`.
+//!
 //! ## Why
 //! With a customer-managed key, reading an object needs both S3 and KMS
 //! permissions, and the key policy — which the organisation writes and

@@ -9,6 +9,11 @@
 //! DescribeParameters, which returns names, types and keys but never values.
 //! No parameter value is ever read (no `ssm:GetParameter*`).
 //!
+//! A customer-managed key that is disabled or pending deletion still counts
+//! as customer-managed here: the data is encrypted under a key the
+//! organisation controls. The key's own state is judged by
+//! `kms-key-not-pending-deletion`.
+//!
 //! ## Why
 //! A SecureString under the AWS-managed `aws/ssm` key can be decrypted by
 //! any principal of the account allowed to read the parameter; under a
