@@ -126,8 +126,17 @@ def build(arch, venv):
             z.writestr(info, binary.read_bytes(), compresslevel=9)
         partial.replace(zip_path)
         print(f"{zip_path.relative_to(ROOT)}  {zip_path.stat().st_size} bytes")
-    # The build's wall time, for the benchmarks (bench/RESULTS.md).
-    (out / "build.json").write_text(json.dumps({"seconds": round(seconds, 1), "cold": cold}) + "\n")
+    # The build's wall time, for the benchmarks (bench/RESULTS.md): the latest
+    # build, and the latest cold one (kept across incremental builds).
+    record = out / "build.json"
+    try:
+        times = json.loads(record.read_text())
+    except (OSError, ValueError):
+        times = {}
+    times["latest"] = {"seconds": round(seconds, 1), "cold": cold}
+    if cold:
+        times["cold"] = times["latest"]
+    record.write_text(json.dumps(times) + "\n")
     print(f"package: {arch} built in {seconds:.0f} s ({'cold' if cold else 'incremental'})")
 
 
