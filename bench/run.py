@@ -86,7 +86,7 @@ def cargo_target_dir():
 def zig_env():
     env = dict(os.environ)
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
-    env.setdefault("XDG_CACHE_HOME", str(ROOT / "target" / "zig-cache"))
+    env.setdefault("XDG_CACHE_HOME", str(Path.home() / ".cache" / "atrest" / "xdg"))  # as scripts/package.py
     return env
 
 

@@ -100,7 +100,10 @@ def build(arch, venv):
     env = dict(os.environ)
     # cargo-zigbuild finds zig as `python3 -m ziglang`: the venv's python first.
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
-    env.setdefault("XDG_CACHE_HOME", str(ROOT / "target" / "zig-cache"))
+    # zig's cache and cargo-zigbuild's compiler wrappers: a fixed place, so a
+    # build from another clone finds the same wrappers (their paths are part
+    # of what cargo fingerprints; a new path rebuilds every C-using crate).
+    env.setdefault("XDG_CACHE_HOME", str(Path.home() / ".cache" / "atrest" / "xdg"))
     cold = not (cargo_target_dir() / target / "release" / "deps").is_dir()
     started = time.monotonic()
     # One build of every binary: one feature set, so the SDK crates compile once
