@@ -6,7 +6,7 @@ use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
 use atrest_common::{aws::AwsContext, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Parameters};
 
 use crate::inputs::{read_event, read_items};
-use crate::output::{emit, render, Finding, Report};
+use crate::output::{emit_report, Finding, Report};
 use crate::{exit_code, now_text, CliError, OutputArgs};
 
 #[derive(clap::Args)]
@@ -108,7 +108,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
             .join(", "),
         generated_at: now_text(),
     };
-    emit(&render(&report, args.output.format())?, args.output.output.as_deref())?;
+    emit_report(&report, &args.output)?;
     Ok(exit_code(&findings))
 }
 

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use atrest_common::{ConfigurationItem, Invocation};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::CliError;
@@ -36,11 +37,12 @@ fn parse_json(path: &Path, bytes: &[u8]) -> Result<Value, CliError> {
     })
 }
 
-/// A Config snapshot or history file, decoded straight into items.
+/// A Config snapshot or history file, its items left undecoded: slices of
+/// the file's bytes, each decoded when it is evaluated.
 #[derive(serde::Deserialize)]
-struct ItemsFile {
-    #[serde(rename = "configurationItems")]
-    items: Vec<ConfigurationItem>,
+struct SnapshotSlices<'a> {
+    #[serde(borrow, rename = "configurationItems")]
+    items: Vec<&'a RawValue>,
 }
 
 /// Decodes a Config rule event file.
@@ -52,44 +54,125 @@ pub fn read_event(path: &Path) -> Result<Invocation, CliError> {
     })
 }
 
+/// A file of configuration items, read whole (and gunzipped).
+pub struct ItemFile {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+impl ItemFile {
+    pub fn read(path: &Path) -> Result<Self, CliError> {
+        Ok(ItemFile {
+            name: path.display().to_string(),
+            bytes: read_bytes(path)?,
+        })
+    }
+
+    /// The file's items, undecoded: a Config snapshot or history file
+    /// (`configurationItems`), a JSON array of items, or one item. The whole
+    /// file is checked to be JSON of one of those shapes; each item is
+    /// decoded (and its errors named) by [`Items::decode`].
+    pub fn items(&self) -> Result<Items<'_>, CliError> {
+        let input = |problem: &str| CliError::Input {
+            path: self.name.clone(),
+            problem: problem.into(),
+        };
+        // The common case in one pass over the bytes that allocates nothing
+        // per item. Anything else, and every error, takes the path below.
+        if let Ok(file) = serde_json::from_slice::<SnapshotSlices<'_>>(&self.bytes) {
+            return Ok(self.slices(file.items));
+        }
+        let value = parse_json(Path::new(&self.name), &self.bytes)?;
+        let slices = match &value {
+            Value::Object(m) => match m.get("configurationItems") {
+                // A list, yet not read above (e.g. the field appears twice): serde names why.
+                Some(Value::Array(_)) => serde_json::from_slice::<SnapshotSlices<'_>>(&self.bytes).map(|f| f.items),
+                Some(_) => return Err(input("configurationItems is not a list")),
+                None if m.contains_key("resourceType") => {
+                    serde_json::from_slice::<&RawValue>(&self.bytes).map(|r| vec![r])
+                }
+                None => {
+                    return Err(input(
+                        "neither a Config snapshot (configurationItems) nor configuration items",
+                    ))
+                }
+            },
+            Value::Array(_) => serde_json::from_slice::<Vec<&RawValue>>(&self.bytes),
+            _ => {
+                return Err(input(
+                    "neither a Config snapshot (configurationItems) nor configuration items",
+                ))
+            }
+        };
+        let slices = slices.map_err(|source| CliError::Json {
+            path: self.name.clone(),
+            source,
+        })?;
+        Ok(self.slices(slices))
+    }
+
+    fn slices<'a>(&'a self, slices: Vec<&'a RawValue>) -> Items<'a> {
+        Items {
+            name: &self.name,
+            slices,
+        }
+    }
+}
+
+/// The items of one [`ItemFile`], each decoded on demand.
+pub struct Items<'a> {
+    name: &'a str,
+    slices: Vec<&'a RawValue>,
+}
+
+impl Items<'_> {
+    pub fn len(&self) -> usize {
+        self.slices.len()
+    }
+
+    /// Item `i` (from 0), decoded; errors name the file and the item's
+    /// position (from 1).
+    pub fn decode(&self, i: usize) -> Result<ConfigurationItem, CliError> {
+        let problem = |e: &dyn std::fmt::Display| CliError::Input {
+            path: self.name.to_owned(),
+            problem: format!("configuration item #{}: {e}", i + 1),
+        };
+        let slice = self.slices.get(i).ok_or_else(|| problem(&"no such item"))?;
+        serde_json::from_str(slice.get()).map_err(|e| problem(&e))
+    }
+
+    /// Every item, decoded.
+    pub fn decode_all(&self) -> Result<Vec<ConfigurationItem>, CliError> {
+        (0..self.len()).map(|i| self.decode(i)).collect()
+    }
+
+    /// The items of the `AWS::KMS::*` types (keys and aliases), decoded: what
+    /// an offline key directory is built from. Only the items whose text
+    /// names such a type are decoded: the type appears literally, unless it
+    /// is written with `\u` escapes, and those items are decoded too.
+    pub fn kms_items(&self) -> Result<Vec<ConfigurationItem>, CliError> {
+        let kms = memchr::memmem::Finder::new(KMS_TYPE_PREFIX.as_bytes());
+        let escape = memchr::memmem::Finder::new(b"\\u");
+        let mut out = Vec::new();
+        for (i, slice) in self.slices.iter().enumerate() {
+            let text = slice.get().as_bytes();
+            if kms.find(text).is_none() && escape.find(text).is_none() {
+                continue;
+            }
+            let item = self.decode(i)?;
+            if item.resource_type.starts_with(KMS_TYPE_PREFIX) {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The prefix of every resource type the key directory reads.
+const KMS_TYPE_PREFIX: &str = "AWS::KMS::";
+
 /// The configuration items of a file: a Config snapshot or history file
 /// (`configurationItems`), a JSON array of items, or one item.
 pub fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>, CliError> {
-    let name = path.display().to_string();
-    let bytes = read_bytes(path)?;
-    // The common case in one pass, without a tree of the whole file first
-    // (a snapshot of 100k items parses in about half the time). Anything
-    // else, and every error, takes the path below, which names the problem.
-    if let Ok(file) = serde_json::from_slice::<ItemsFile>(&bytes) {
-        return Ok(file.items);
-    }
-    let value = parse_json(path, &bytes)?;
-    let list = match value {
-        Value::Object(mut m) if m.contains_key("configurationItems") => {
-            m.remove("configurationItems").unwrap_or_default()
-        }
-        Value::Array(_) => value,
-        Value::Object(ref m) if m.contains_key("resourceType") => Value::Array(vec![value]),
-        _ => {
-            return Err(CliError::Input {
-                path: name,
-                problem: "neither a Config snapshot (configurationItems) nor configuration items".into(),
-            })
-        }
-    };
-    let Value::Array(list) = list else {
-        return Err(CliError::Input {
-            path: name,
-            problem: "configurationItems is not a list".into(),
-        });
-    };
-    list.into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            serde_json::from_value(v).map_err(|e| CliError::Input {
-                path: name.clone(),
-                problem: format!("configuration item #{}: {e}", i + 1),
-            })
-        })
-        .collect()
+    ItemFile::read(path)?.items()?.decode_all()
 }

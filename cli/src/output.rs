@@ -2,13 +2,14 @@
 //! SARIF 2.1.0 and a self-contained HTML evidence page.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use atrest_common::{Compliance, Evaluation, RuleSpec};
 use aws_smithy_types::date_time::Format as DateFormat;
 use serde::Serialize;
 
-use crate::{CliError, Format};
+use crate::{CliError, Format, OutputArgs};
 
 /// One evaluation with what it was about.
 #[derive(Debug, Clone, Serialize)]
@@ -119,25 +120,29 @@ fn index(c: Compliance) -> usize {
     }
 }
 
-/// Renders the report in the chosen format.
-pub fn render(report: &Report<'_>, format: Format) -> Result<Vec<u8>, CliError> {
-    let mut out = Vec::new();
+/// Renders the report in the chosen format into `out`.
+pub fn render(report: &Report<'_>, format: Format, out: &mut dyn Write) -> Result<(), CliError> {
     let io = |e: std::io::Error| CliError::Write(e);
+    let json = |e: serde_json::Error| CliError::Write(e.into());
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, report.findings).map_err(|e| CliError::Write(e.into()))?;
-            out.push(b'\n');
+            serde_json::to_writer_pretty(&mut *out, report.findings).map_err(json)?;
+            out.write_all(b"\n").map_err(io)
         }
-        Format::Table => table(report, &mut out).map_err(io)?,
-        Format::Csv => csv_format(report, &mut out)?,
-        Format::Junit => junit(report, &mut out).map_err(io)?,
+        Format::Table => table(report, out).map_err(io),
+        Format::Csv => csv_format(report, out),
+        Format::Junit => junit(report, out).map_err(io),
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut out, &sarif(report)).map_err(|e| CliError::Write(e.into()))?;
-            out.push(b'\n');
+            serde_json::to_writer_pretty(&mut *out, &sarif(report)).map_err(json)?;
+            out.write_all(b"\n").map_err(io)
         }
-        Format::Html => out = crate::html::render(report)?.into_bytes(),
+        Format::Html => out.write_all(crate::html::render(report)?.as_bytes()).map_err(io),
     }
-    Ok(out)
+}
+
+/// Renders the report straight to `--output` (whole, or not at all) or stdout.
+pub fn emit_report(report: &Report<'_>, output: &OutputArgs) -> Result<(), CliError> {
+    emit_with(output.output.as_deref(), |w| render(report, output.format(), w))
 }
 
 fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
@@ -179,7 +184,7 @@ fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
-fn csv_format(report: &Report<'_>, out: &mut Vec<u8>) -> Result<(), CliError> {
+fn csv_format(report: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
     let mut w = csv::Writer::from_writer(out);
     let csv_err = |e: csv::Error| CliError::Write(std::io::Error::other(e));
     w.write_record([
@@ -396,24 +401,37 @@ impl Report<'_> {
     }
 }
 
-/// Writes the rendered report to `--output` (whole, or not at all) or stdout.
-pub fn emit(bytes: &[u8], output: Option<&std::path::Path>) -> Result<(), CliError> {
+/// Writes `bytes` to `output` (whole, or not at all) or stdout.
+pub fn emit(bytes: &[u8], output: Option<&Path>) -> Result<(), CliError> {
+    emit_with(output, |w| w.write_all(bytes).map_err(CliError::Write))
+}
+
+/// Runs `write` on a buffered stdout, or on a file beside `output` that is
+/// renamed to it only when everything was written: a failure leaves no
+/// partial report behind.
+fn emit_with(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    const BUFFER: usize = 1 << 16;
     match output {
         None => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            lock.write_all(bytes)
-                .and_then(|()| lock.flush())
-                .map_err(CliError::Write)
+            let mut out = BufWriter::with_capacity(BUFFER, std::io::stdout().lock());
+            write(&mut out)?;
+            out.flush().map_err(CliError::Write)
         }
         Some(path) => {
             let tmp = path.with_extension("atrest-partial");
-            std::fs::write(&tmp, bytes)
-                .and_then(|()| std::fs::rename(&tmp, path))
-                .map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    CliError::Write(e)
-                })
+            let written = std::fs::File::create(&tmp).map_err(CliError::Write).and_then(|file| {
+                let mut out = BufWriter::with_capacity(BUFFER, file);
+                write(&mut out)?;
+                out.flush().map_err(CliError::Write)?;
+                std::fs::rename(&tmp, path).map_err(CliError::Write)
+            });
+            if written.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            written
         }
     }
 }

@@ -12,7 +12,7 @@ use aws_config::{BehaviorVersion, Region};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
-use crate::output::{emit, render, Finding, Report};
+use crate::output::{emit_report, Finding, Report};
 use crate::{exit_code, now_text, params_arg, CliError, OutputArgs};
 
 #[derive(clap::Args)]
@@ -144,6 +144,6 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         source: "live scan".into(),
         generated_at: now_text(),
     };
-    emit(&render(&report, args.output.format())?, args.output.output.as_deref())?;
+    emit_report(&report, &args.output)?;
     Ok(exit_code(&findings))
 }

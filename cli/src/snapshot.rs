@@ -7,12 +7,11 @@ use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
 use atrest_common::{
-    ConfigurationItem, DryRun, Environment, Error, Evaluation, Invocation, KeyDirectory, Parameters, Rule, Trigger,
-    Verdict,
+    DryRun, Environment, Error, Evaluation, Invocation, KeyDirectory, Parameters, Rule, Trigger, Verdict,
 };
 
-use crate::inputs::read_items;
-use crate::output::{emit, render, Finding, Report};
+use crate::inputs::{ItemFile, Items};
+use crate::output::{emit_report, Finding, Report};
 use crate::{exit_code, now_text, params_arg, CliError, OutputArgs};
 
 #[derive(clap::Args)]
@@ -32,18 +31,26 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<u8, CliError> {
     let (selected, notes) = params_arg::select(&args.rules, &args.params)?;
-    let mut items: Vec<ConfigurationItem> = Vec::new();
-    for file in &args.files {
-        items.extend(read_items(file)?);
-    }
-    for note in notes {
-        eprintln!("{note}");
+    let files = args
+        .files
+        .iter()
+        .map(|f| ItemFile::read(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let lists = files.iter().map(ItemFile::items).collect::<Result<Vec<_>, _>>()?;
+    // Key facts first, from wherever the key items are in the files.
+    let mut key_items = Vec::new();
+    for list in &lists {
+        key_items.extend(list.kms_items()?);
     }
     let env = Environment {
         aws: None,
-        keys: KeyDirectory::new(ItemKeySource::from_items(&items), DEFAULT_TTL),
+        keys: KeyDirectory::new(ItemKeySource::from_items(&key_items), DEFAULT_TTL),
     };
-    let (per_rule, spent) = evaluate_items(items, &selected, &env)?;
+    let per_rule = evaluate_items(&lists, &selected, &env)?;
+    // Only once every item was read: bad input gets its error alone.
+    for note in notes {
+        eprintln!("{note}");
+    }
     let findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     let report = Report {
         findings: &findings,
@@ -56,61 +63,62 @@ pub fn run(args: Args) -> Result<u8, CliError> {
             .join(", "),
         generated_at: now_text(),
     };
-    emit(&render(&report, args.output.format())?, args.output.output.as_deref())?;
+    emit_report(&report, &args.output)?;
     let code = exit_code(&findings);
-    // The process ends here: freeing 100k items and their findings one by one
-    // would cost a tenth of the run, and the operating system reclaims them whole.
-    std::mem::forget(spent);
+    // The process ends here: freeing the findings one by one would cost
+    // time, and the operating system reclaims them whole.
     std::mem::forget(findings);
     Ok(code)
 }
 
-/// The findings of `items`, per selected rule: item by item, each judged by
-/// every rule that covers it; the item moves into the invocation, never copied.
-/// The spent invocations are returned with them (see `run`).
+/// The findings of the items of `lists`, per selected rule: item by item,
+/// each decoded, judged by every rule that covers it, and dropped, so that
+/// only one item is held at a time. Any item that cannot be decoded stops
+/// the run with its error, and nothing is reported.
 fn evaluate_items(
-    items: Vec<ConfigurationItem>,
+    lists: &[Items<'_>],
     selected: &[params_arg::Selected],
     env: &Environment,
-) -> Result<(Vec<Vec<Finding>>, Vec<Invocation>), CliError> {
+) -> Result<Vec<Vec<Finding>>, CliError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
     let mut per_rule: Vec<Vec<Finding>> = selected.iter().map(|_| Vec::new()).collect();
-    let mut spent = Vec::with_capacity(items.len());
     runtime.block_on(async {
-        for item in items {
-            let resource_type = item.resource_type.clone();
-            let (account, region) = (item.account_id.clone(), item.aws_region.clone());
-            let mut invocation = Invocation {
-                rule_name: None,
-                rule_arn: None,
-                account_id: account.clone(),
-                result_token: None,
-                execution_role_arn: None,
-                event_left_scope: false,
-                parameters: Default::default(),
-                trigger: Trigger::Change(Box::new(item)),
-            };
-            for (params_arg::Selected { rule, params, raw }, findings) in selected.iter().zip(per_rule.iter_mut()) {
-                let spec = rule.spec();
-                if !spec.covers(&resource_type) {
-                    continue;
+        for list in lists {
+            for i in 0..list.len() {
+                let item = list.decode(i)?;
+                let resource_type = item.resource_type.clone();
+                let (account, region) = (item.account_id.clone(), item.aws_region.clone());
+                let mut invocation = Invocation {
+                    rule_name: None,
+                    rule_arn: None,
+                    account_id: account.clone(),
+                    result_token: None,
+                    execution_role_arn: None,
+                    event_left_scope: false,
+                    parameters: Default::default(),
+                    trigger: Trigger::Change(Box::new(item)),
+                };
+                for (params_arg::Selected { rule, params, raw }, findings) in selected.iter().zip(per_rule.iter_mut()) {
+                    let spec = rule.spec();
+                    if !spec.covers(&resource_type) {
+                        continue;
+                    }
+                    invocation.parameters.clone_from(raw);
+                    let evaluations = evaluate(*rule, &invocation, params, env).await?;
+                    findings.extend(
+                        evaluations
+                            .into_iter()
+                            .map(|e| Finding::new(spec.id, e, account.clone(), region.clone())),
+                    );
                 }
-                invocation.parameters.clone_from(raw);
-                let evaluations = evaluate(*rule, &invocation, params, env).await?;
-                findings.extend(
-                    evaluations
-                        .into_iter()
-                        .map(|e| Finding::new(spec.id, e, account.clone(), region.clone())),
-                );
             }
-            spent.push(invocation);
         }
         Ok::<(), CliError>(())
     })?;
-    Ok((per_rule, spent))
+    Ok(per_rule)
 }
 
 /// One rule's evaluations of the invocation's item. What cannot be judged

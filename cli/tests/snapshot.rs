@@ -257,6 +257,47 @@ fn the_html_evidence_page_renders_and_filters_in_a_browser() {
     assert_eq!(dom.matches(r#"data-shown="yes""#).count(), 17);
 }
 
+/// The bundled snapshot with its items edited (e.g. put in another order).
+fn rewritten_snapshot(dir: &Path, name: &str, edit: impl FnOnce(&mut Vec<Value>)) -> PathBuf {
+    let mut snapshot: Value = serde_json::from_str(&std::fs::read_to_string(root().join(SNAPSHOT)).unwrap()).unwrap();
+    edit(snapshot["configurationItems"].as_array_mut().unwrap());
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&snapshot).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn key_items_count_wherever_they_are_and_however_they_are_written() {
+    let dir = temp_dir("order");
+    let args = |file: &Path| -> Vec<String> {
+        ["snapshot", file.to_str().unwrap(), "--param", TAGS, "--format", "json"]
+            .map(String::from)
+            .to_vec()
+    };
+    let judged = |file: &Path| {
+        let args = args(file);
+        let (code, mut findings) = json_findings(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        findings.sort_by_key(|f| f.to_string());
+        (code, findings)
+    };
+    let expected = judged(&root().join(SNAPSHOT));
+    // Key and alias items last, after every resource they protect.
+    let keys_last = rewritten_snapshot(&dir, "keys-last.json", |items| {
+        items.sort_by_key(|i| i["resourceType"].as_str().unwrap().starts_with("AWS::KMS::"));
+    });
+    let last = std::fs::read_to_string(&keys_last).unwrap();
+    let last_key = last.rfind("\"AWS::KMS::Key\"").unwrap();
+    assert!(last.rfind("\"AWS::EC2::Volume\"").unwrap() < last_key);
+    assert_eq!(judged(&keys_last), expected);
+    // Every type of a key item written with escapes: "AWS\u003a\u003aKMS…".
+    let escaped = dir.join("escaped.json");
+    let text = std::fs::read_to_string(root().join(SNAPSHOT)).unwrap();
+    let written = text.replace("\"AWS::KMS::", "\"AWS\\u003a\\u003aKMS\\u003a\\u003a");
+    assert!(!written.contains("AWS::KMS::") && written.contains("\\u003aKey\""));
+    std::fs::write(&escaped, written).unwrap();
+    assert_eq!(judged(&escaped), expected);
+}
+
 #[test]
 fn bad_input_is_refused_without_a_report() {
     let dir = temp_dir("bad");
@@ -265,6 +306,14 @@ fn bad_input_is_refused_without_a_report() {
     let not_snapshot = dir.join("other.json");
     std::fs::write(&not_snapshot, "{\"hello\": 1}").unwrap();
     let bad_item = dir.join("bad-item.json");
+    // Items are decoded one at a time as they are judged: a bad item after
+    // good ones still stops the run before anything is reported.
+    let late_bad_item = dir.join("late-bad-item.json");
+    let mut snapshot: Value = serde_json::from_str(&std::fs::read_to_string(root().join(SNAPSHOT)).unwrap()).unwrap();
+    let items = snapshot["configurationItems"].as_array_mut().unwrap();
+    items.push(serde_json::json!({"resourceType": "AWS::EC2::Volume", "resourceId": "vol-late", "tags": 7}));
+    let late_position = format!("configuration item #{}: AWS::EC2::Volume vol-late", items.len());
+    std::fs::write(&late_bad_item, snapshot.to_string()).unwrap();
     std::fs::write(
         &bad_item,
         r#"{"configurationItems": [{"resourceType": "AWS::EC2::Volume"}]}"#,
@@ -278,6 +327,7 @@ fn bad_input_is_refused_without_a_report() {
             "neither a Config snapshot",
         ),
         (vec!["snapshot", bad_item.to_str().unwrap()], "configuration item #1"),
+        (vec!["snapshot", late_bad_item.to_str().unwrap()], &late_position),
         (vec!["snapshot", "no/such/file.json"], "cannot read no/such/file.json"),
         (
             vec!["snapshot", SNAPSHOT, "--rule", "no-such-rule"],

@@ -102,19 +102,24 @@ impl Evaluation {
             compliance: verdict.compliance,
             annotation: verdict
                 .annotation
-                .map(|a| truncate_annotation(&a))
+                .map(|a| if fits(&a) { a } else { truncate_annotation(&a) })
                 .filter(|a| !a.is_empty()),
             ordering_timestamp,
         })
     }
 }
 
+/// Whether `text` is within [`MAX_ANNOTATION_CHARS`] UTF-16 code units
+/// (never more than its UTF-8 bytes, so short text needs no count).
+fn fits(text: &str) -> bool {
+    text.len() <= MAX_ANNOTATION_CHARS || text.chars().map(char::len_utf16).sum::<usize>() <= MAX_ANNOTATION_CHARS
+}
+
 /// Truncates to [`MAX_ANNOTATION_CHARS`] characters on a character boundary,
 /// ending with `…` when something was cut. Characters outside the Basic
 /// Multilingual Plane count twice (AWS counts UTF-16 code units).
 pub fn truncate_annotation(text: &str) -> String {
-    let units = |s: &str| s.chars().map(char::len_utf16).sum::<usize>();
-    if units(text) <= MAX_ANNOTATION_CHARS {
+    if fits(text) {
         return text.to_owned();
     }
     let mut out = String::new();
