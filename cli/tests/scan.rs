@@ -2,43 +2,39 @@
 
 use std::process::Command;
 
-use atrest_e2e::{count_operations, Moto};
+use atrest_e2e::{count_operations, seed, Moto};
 use serde_json::Value;
+
+/// The AWS settings that point the CLI at `moto`.
+fn aws_env(moto: &Moto) -> [(&'static str, &str); 5] {
+    [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+}
+
+/// The CLI with nothing of this machine's AWS set-up, pointed at `moto`.
+fn atrest_on(moto: &Moto) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_atrest"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(aws_env(moto));
+    command
+}
 
 #[tokio::test]
 async fn scan_sweeps_the_account_read_only() {
     let Some(moto) = Moto::start() else { return };
-    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
-    let key = kms
-        .create_key()
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_owned();
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
-    let encrypted = ec2
-        .create_volume()
-        .availability_zone("eu-west-1a")
-        .size(8)
-        .encrypted(true)
-        .kms_key_id(&key)
-        .send()
-        .await
-        .unwrap();
-    let plain = ec2
-        .create_volume()
-        .availability_zone("eu-west-1a")
-        .size(8)
-        .send()
-        .await
-        .unwrap();
+    let key = seed::key(&moto, &[]).await;
+    let encrypted = seed::volume(&moto, Some(&key), 8, &[]).await;
+    let plain = seed::volume(&moto, None, 8, &[]).await;
 
     moto.start_recording();
-    let o = Command::new(env!("CARGO_BIN_EXE_atrest"))
+    let o = atrest_on(&moto)
         .args([
             "scan",
             "--rule",
@@ -48,13 +44,6 @@ async fn scan_sweeps_the_account_read_only() {
             "--format",
             "json",
         ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     let recorded = moto.recording();
@@ -69,12 +58,12 @@ async fn scan_sweeps_the_account_read_only() {
             .unwrap_or_else(|| panic!("{id} not in {findings}"))
             .clone()
     };
-    let e = get(encrypted.volume_id().unwrap());
+    let e = get(&encrypted);
     assert_eq!(e["compliance"], "COMPLIANT");
     assert_eq!(e["rule"], "ebs-volume-encrypted");
     assert_eq!(e["accountId"], "123456789012");
     assert_eq!(e["region"], "eu-west-1");
-    assert_eq!(get(plain.volume_id().unwrap())["compliance"], "NON_COMPLIANT");
+    assert_eq!(get(&plain)["compliance"], "NON_COMPLIANT");
     let key_id = key.rsplit('/').next().unwrap();
     assert_eq!(get(key_id)["rule"], "kms-key-rotation-enabled");
     assert_eq!(get(key_id)["compliance"], "NON_COMPLIANT");
@@ -110,7 +99,7 @@ fn evaluate_put_sends_the_evaluations_to_config() {
         .unwrap()
         .to_path_buf();
     moto.start_recording();
-    let o = Command::new(env!("CARGO_BIN_EXE_atrest"))
+    let o = atrest_on(&moto)
         .args([
             "evaluate",
             "--rule",
@@ -123,13 +112,6 @@ fn evaluate_put_sends_the_evaluations_to_config() {
             "examples/events/ebs-volume-deleted.json",
         ])
         .current_dir(&root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
@@ -164,13 +146,7 @@ fn scan_shows_a_progress_bar_only_on_a_terminal() {
         "{} scan --rule ebs-volume-encrypted --rule kms-key-rotation-enabled --format table",
         env!("CARGO_BIN_EXE_atrest")
     );
-    let env = [
-        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
-        ("AWS_REGION", "eu-west-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ];
+    let env = aws_env(&moto);
     // On a pseudo-terminal: the bar is drawn, then cleared before the report.
     let tty = Command::new("/usr/bin/script")
         .args(["-qc", &command, "/dev/null"])

@@ -23,6 +23,7 @@ pub mod events;
 pub mod fault_proxy;
 pub mod http;
 pub mod runtime_api;
+pub mod seed;
 
 /// The region every test runs in.
 pub const REGION: &str = "eu-west-1";

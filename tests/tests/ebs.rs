@@ -3,28 +3,12 @@
 
 use atrest_common::lambda::Handler;
 use atrest_e2e::events::{self, CAPTURE_SECS, NOTIFICATION_SECS};
-use atrest_e2e::{count_operations, evaluations, put_evaluations, Moto};
+use atrest_e2e::{count_operations, evaluations, put_evaluations, seed, Moto};
 use atrest_rules::ebs_volume_encrypted::RULE;
 use serde_json::json;
 
-async fn customer_key(moto: &Moto) -> String {
-    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
-    let key = kms.create_key().description("atrest e2e").send().await.unwrap();
-    key.key_metadata().unwrap().arn().unwrap().to_owned()
-}
-
 async fn volume(moto: &Moto, key: Option<&str>) -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
-    let v = ec2
-        .create_volume()
-        .availability_zone("eu-west-1a")
-        .size(8)
-        .encrypted(key.is_some())
-        .set_kms_key_id(key.map(str::to_owned))
-        .send()
-        .await
-        .unwrap();
-    v.volume_id().unwrap().to_owned()
+    seed::volume(moto, key, 8, &[]).await
 }
 
 fn volume_item(id: &str, key: Option<&str>) -> serde_json::Value {
@@ -38,7 +22,7 @@ fn volume_item(id: &str, key: Option<&str>) -> serde_json::Value {
 #[tokio::test]
 async fn change_events_reach_config_as_test_mode_evaluations() {
     let Some(moto) = Moto::start() else { return };
-    let key = customer_key(&moto).await;
+    let key = seed::key(&moto, &[]).await;
     let encrypted = volume(&moto, Some(&key)).await;
     let plain = volume(&moto, None).await;
     let handler = Handler::new(moto.aws());
@@ -91,7 +75,7 @@ async fn a_sweep_of_250_volumes_over_5_keys_costs_the_minimum_of_calls() {
     let Some(moto) = Moto::start() else { return };
     let mut keys = Vec::new();
     for _ in 0..5 {
-        keys.push(customer_key(&moto).await);
+        keys.push(seed::key(&moto, &[]).await);
     }
     let mut expected = Vec::new();
     for i in 0..250 {

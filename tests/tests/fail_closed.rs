@@ -7,150 +7,44 @@ use atrest_common::aws::AwsContext;
 use atrest_common::lambda::Handler;
 use atrest_common::Rule;
 use atrest_e2e::fault_proxy::{Fault, FaultProxy};
-use atrest_e2e::{count_operations, evaluations, events, Moto, ACCOUNT};
+use atrest_e2e::{count_operations, evaluations, events, seed, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
 async fn key(moto: &Moto, tags: &[(&str, &str)]) -> String {
-    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}]});
-    let mut req = kms.create_key().policy(policy.to_string());
-    for (k, v) in tags {
-        req = req.tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key(*k)
-                .tag_value(*v)
-                .build()
-                .unwrap(),
-        );
-    }
-    let arn = req
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_owned();
-    kms.enable_key_rotation().key_id(&arn).send().await.unwrap();
-    kms.create_alias()
-        .alias_name("alias/prod-payments-platform")
-        .target_key_id(&arn)
+    let arn = seed::key_with_policy(moto, tags, Some(policy.to_string())).await;
+    aws_sdk_kms::Client::new(&moto.sdk_config())
+        .enable_key_rotation()
+        .key_id(&arn)
         .send()
         .await
         .unwrap();
+    seed::alias(moto, "alias/prod-payments-platform", &arn).await;
     arn
 }
 
 /// Seeds moto so that `rule` finds at least one COMPLIANT resource.
 async fn seed(moto: &Moto, rule: &str) -> Value {
-    let cfg = moto.sdk_config();
     let k = key(moto, &[("CostCenter", "Payments")]).await;
     match rule {
         "ebs-volume-encrypted" | "kms-key-tags-aligned" => {
-            use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
-            aws_sdk_ec2::Client::new(&cfg)
-                .create_volume()
-                .availability_zone("eu-west-1a")
-                .size(1)
-                .encrypted(true)
-                .kms_key_id(&k)
-                .tag_specifications(
-                    TagSpecification::builder()
-                        .resource_type(ResourceType::Volume)
-                        .tags(Tag::builder().key("CostCenter").value("Payments").build())
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap();
+            seed::volume(moto, Some(&k), 1, &[("CostCenter", "Payments")]).await;
         }
         "rds-storage-encrypted" => {
-            aws_sdk_rds::Client::new(&cfg)
-                .create_db_cluster()
-                .db_cluster_identifier("ledger")
-                .engine("aurora-postgresql")
-                .master_username("admin")
-                .master_user_password("correct-horse-battery")
-                .storage_encrypted(true)
-                .kms_key_id(&k)
-                .send()
-                .await
-                .unwrap();
+            seed::aurora_cluster(moto, "ledger", &k).await;
         }
         "s3-bucket-encrypted" => {
-            use aws_sdk_s3::types::*;
-            let s3 = aws_sdk_s3::Client::new(&cfg);
-            s3.create_bucket()
-                .bucket("fail-closed-bucket")
-                .create_bucket_configuration(
-                    CreateBucketConfiguration::builder()
-                        .location_constraint(BucketLocationConstraint::EuWest1)
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap();
-            let by_default = ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(ServerSideEncryption::AwsKms)
-                .kms_master_key_id(&k)
-                .build()
-                .unwrap();
-            s3.put_bucket_encryption()
-                .bucket("fail-closed-bucket")
-                .server_side_encryption_configuration(
-                    ServerSideEncryptionConfiguration::builder()
-                        .rules(
-                            ServerSideEncryptionRule::builder()
-                                .apply_server_side_encryption_by_default(by_default)
-                                .build(),
-                        )
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap();
+            let sse = seed::bucket_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms, Some(&k));
+            seed::bucket(moto, "fail-closed-bucket", Some(sse)).await;
         }
         "ssm-parameter-encrypted" => {
-            aws_sdk_ssm::Client::new(&cfg)
-                .put_parameter()
-                .name("/db/password")
-                .value("x")
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .key_id(&k)
-                .send()
-                .await
-                .unwrap();
+            let secure = aws_sdk_ssm::types::ParameterType::SecureString;
+            seed::parameter(moto, "/db/password", secure, "x", Some(&k)).await;
         }
         "lambda-env-encrypted" => {
-            use aws_sdk_lambda::primitives::Blob;
-            use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
-            let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-            let role = aws_sdk_iam::Client::new(&cfg)
-                .create_role()
-                .role_name("fn")
-                .assume_role_policy_document(trust)
-                .send()
-                .await
-                .unwrap();
-            aws_sdk_lambda::Client::new(&cfg)
-                .create_function()
-                .function_name("settle")
-                .runtime(Runtime::Providedal2023)
-                .role(role.role().unwrap().arn())
-                .handler("bootstrap")
-                .code(
-                    FunctionCode::builder()
-                        .zip_file(Blob::new(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec()))
-                        .build(),
-                )
-                .environment(Environment::builder().variables("A", "b").build())
-                .kms_key_arn(&k)
-                .send()
-                .await
-                .unwrap();
+            let role = seed::lambda_role(moto, "fn").await;
+            seed::function(moto, "settle", &role, &[("A", "b")], Some(&k)).await;
         }
         _ => {}
     }

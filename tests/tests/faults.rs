@@ -5,39 +5,18 @@
 use atrest_common::aws::AwsContext;
 use atrest_common::lambda::Handler;
 use atrest_e2e::fault_proxy::FaultProxy;
-use atrest_e2e::{evaluations, events, put_evaluations, Moto};
+use atrest_e2e::{evaluations, events, put_evaluations, seed, Moto};
 use atrest_rules::ebs_volume_encrypted::RULE;
 use serde_json::json;
 
 async fn seed(moto: &Moto, volumes: usize) -> Vec<String> {
-    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
     let mut keys = Vec::new();
     for _ in 0..5 {
-        keys.push(
-            kms.create_key()
-                .send()
-                .await
-                .unwrap()
-                .key_metadata()
-                .unwrap()
-                .arn()
-                .unwrap()
-                .to_owned(),
-        );
+        keys.push(seed::key(moto, &[]).await);
     }
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
     let mut ids = Vec::new();
     for i in 0..volumes {
-        let v = ec2
-            .create_volume()
-            .availability_zone("eu-west-1a")
-            .size(1)
-            .encrypted(true)
-            .kms_key_id(&keys[i % 5])
-            .send()
-            .await
-            .unwrap();
-        ids.push(v.volume_id().unwrap().to_owned());
+        ids.push(seed::volume(moto, Some(&keys[i % 5]), 1, &[]).await);
     }
     ids
 }

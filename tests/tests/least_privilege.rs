@@ -10,141 +10,31 @@ use std::collections::BTreeSet;
 
 use atrest_common::lambda::Handler;
 use atrest_common::Rule;
-use atrest_e2e::{count_operations, events, iam_action, Moto, ACCOUNT};
+use atrest_e2e::{count_operations, events, iam_action, seed, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
 async fn key(moto: &Moto) -> String {
-    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
-    let arn = kms
-        .create_key()
-        .tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key("CostCenter")
-                .tag_value("Payments")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_owned();
-    kms.create_alias()
-        .alias_name("alias/prod-payments-platform")
-        .target_key_id(&arn)
-        .send()
-        .await
-        .unwrap();
+    let arn = seed::key(moto, &[("CostCenter", "Payments")]).await;
+    seed::alias(moto, "alias/prod-payments-platform", &arn).await;
     arn
 }
 
 /// Every kind of resource, each encrypted with `k`.
 async fn seed_everything(moto: &Moto, k: &str) -> (String, String) {
-    let cfg = moto.sdk_config();
-    let volume = aws_sdk_ec2::Client::new(&cfg)
-        .create_volume()
-        .availability_zone("eu-west-1a")
-        .size(1)
-        .encrypted(true)
-        .kms_key_id(k)
-        .send()
-        .await
-        .unwrap()
-        .volume_id()
-        .unwrap()
-        .to_owned();
-    aws_sdk_rds::Client::new(&cfg)
-        .create_db_cluster()
-        .db_cluster_identifier("ledger")
-        .engine("aurora-postgresql")
-        .master_username("admin")
-        .master_user_password("correct-horse-battery")
-        .storage_encrypted(true)
-        .kms_key_id(k)
-        .send()
-        .await
-        .unwrap();
-    {
-        use aws_sdk_s3::types::*;
-        let s3 = aws_sdk_s3::Client::new(&cfg);
-        s3.create_bucket()
-            .bucket("least-privilege")
-            .create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::EuWest1)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        let by_default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::AwsKms)
-            .kms_master_key_id(k)
-            .build()
-            .unwrap();
-        s3.put_bucket_encryption()
-            .bucket("least-privilege")
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder()
-                    .rules(
-                        ServerSideEncryptionRule::builder()
-                            .apply_server_side_encryption_by_default(by_default)
-                            .build(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-    aws_sdk_ssm::Client::new(&cfg)
-        .put_parameter()
-        .name("/db/password")
-        .value("x")
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .key_id(k)
-        .send()
-        .await
-        .unwrap();
-    let function = {
-        use aws_sdk_lambda::primitives::Blob;
-        use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
-        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        let role = aws_sdk_iam::Client::new(&cfg)
-            .create_role()
-            .role_name("fn")
-            .assume_role_policy_document(trust)
-            .send()
-            .await
-            .unwrap();
-        aws_sdk_lambda::Client::new(&cfg)
-            .create_function()
-            .function_name("settle")
-            .runtime(Runtime::Providedal2023)
-            .role(role.role().unwrap().arn())
-            .handler("bootstrap")
-            .code(
-                FunctionCode::builder()
-                    .zip_file(Blob::new(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec()))
-                    .build(),
-            )
-            .environment(Environment::builder().variables("A", "b").build())
-            .kms_key_arn(k)
-            .send()
-            .await
-            .unwrap();
-        "settle".to_owned()
-    };
-    aws_sdk_ec2::Client::new(&cfg)
+    let volume = seed::volume(moto, Some(k), 1, &[]).await;
+    seed::aurora_cluster(moto, "ledger", k).await;
+    let sse = seed::bucket_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms, Some(k));
+    seed::bucket(moto, "least-privilege", Some(sse)).await;
+    let secure = aws_sdk_ssm::types::ParameterType::SecureString;
+    seed::parameter(moto, "/db/password", secure, "x", Some(k)).await;
+    let role = seed::lambda_role(moto, "fn").await;
+    seed::function(moto, "settle", &role, &[("A", "b")], Some(k)).await;
+    aws_sdk_ec2::Client::new(&moto.sdk_config())
         .enable_ebs_encryption_by_default()
         .send()
         .await
         .unwrap();
-    (volume, function)
+    (volume, "settle".to_owned())
 }
 
 /// A change event for a resource of the rule's first type that makes the

@@ -7,30 +7,8 @@ use std::collections::BTreeMap;
 use atrest_common::lambda::Handler;
 use atrest_common::Rule;
 use atrest_e2e::events::{self, NOTIFICATION_SECS};
-use atrest_e2e::{count_operations, evaluations, put_evaluations, Moto, Recorded};
+use atrest_e2e::{count_operations, evaluations, put_evaluations, seed, Moto, Recorded};
 use serde_json::{json, Value};
-
-async fn create_key(moto: &Moto, tags: &[(&str, &str)]) -> String {
-    let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
-    let mut req = kms.create_key().description("atrest e2e");
-    for (k, v) in tags {
-        req = req.tags(
-            aws_sdk_kms::types::Tag::builder()
-                .tag_key(*k)
-                .tag_value(*v)
-                .build()
-                .unwrap(),
-        );
-    }
-    req.send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_owned()
-}
 
 /// Runs `rule` on `event` with the handler, recording what reached moto.
 async fn invoke(moto: &Moto, rule: &dyn Rule, event: Value) -> Vec<Recorded> {
@@ -63,7 +41,7 @@ fn assert_test_mode_and_scheduled_time(recorded: &[Recorded]) {
 #[tokio::test]
 async fn rds_storage_encrypted_on_moto() {
     let Some(moto) = Moto::start() else { return };
-    let key = create_key(&moto, &[]).await;
+    let key = seed::key(&moto, &[]).await;
     let rds = aws_sdk_rds::Client::new(&moto.sdk_config());
     let instance = rds
         .create_db_instance()
@@ -78,23 +56,7 @@ async fn rds_storage_encrypted_on_moto() {
         .await
         .unwrap();
     let instance_id = instance.db_instance().unwrap().dbi_resource_id().unwrap().to_owned();
-    let cluster = rds
-        .create_db_cluster()
-        .db_cluster_identifier("ledger")
-        .engine("aurora-postgresql")
-        .master_username("admin")
-        .master_user_password("correct-horse-battery")
-        .storage_encrypted(true)
-        .kms_key_id(&key)
-        .send()
-        .await
-        .unwrap();
-    let cluster_id = cluster
-        .db_cluster()
-        .unwrap()
-        .db_cluster_resource_id()
-        .unwrap()
-        .to_owned();
+    let cluster_id = seed::aurora_cluster(&moto, "ledger", &key).await;
 
     let rule = &atrest_rules::rds_storage_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("rds-storage-encrypted", json!({}))).await;
@@ -119,55 +81,21 @@ async fn rds_storage_encrypted_on_moto() {
 
 #[tokio::test]
 async fn s3_bucket_encrypted_on_moto() {
-    use aws_sdk_s3::types::{
-        BucketLocationConstraint, CreateBucketConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-        ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    };
+    use aws_sdk_s3::types::ServerSideEncryption;
     let Some(moto) = Moto::start() else { return };
-    let key = create_key(&moto, &[]).await;
-    let s3 = aws_sdk_s3::Client::new(&moto.sdk_config());
-    let encrypt = |sse: ServerSideEncryption, key: Option<&str>| {
-        ServerSideEncryptionConfiguration::builder()
-            .rules(
-                ServerSideEncryptionRule::builder()
-                    .apply_server_side_encryption_by_default(
-                        ServerSideEncryptionByDefault::builder()
-                            .sse_algorithm(sse)
-                            .set_kms_master_key_id(key.map(str::to_owned))
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            )
-            .build()
-            .unwrap()
-    };
+    let key = seed::key(&moto, &[]).await;
     for (bucket, config) in [
         (
             "statements-kms",
-            Some(encrypt(ServerSideEncryption::AwsKms, Some(&key))),
+            Some(seed::bucket_encryption(ServerSideEncryption::AwsKms, Some(&key))),
         ),
-        ("statements-sse-s3", Some(encrypt(ServerSideEncryption::Aes256, None))),
+        (
+            "statements-sse-s3",
+            Some(seed::bucket_encryption(ServerSideEncryption::Aes256, None)),
+        ),
         ("statements-none", None),
     ] {
-        s3.create_bucket()
-            .bucket(bucket)
-            .create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::EuWest1)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        if let Some(c) = config {
-            s3.put_bucket_encryption()
-                .bucket(bucket)
-                .server_side_encryption_configuration(c)
-                .send()
-                .await
-                .unwrap();
-        }
+        seed::bucket(&moto, bucket, config).await;
     }
     let rule = &atrest_rules::s3_bucket_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("s3-bucket-encrypted", json!({}))).await;
@@ -188,22 +116,14 @@ async fn s3_bucket_encrypted_on_moto() {
 async fn ssm_parameter_encrypted_on_moto() {
     use aws_sdk_ssm::types::ParameterType;
     let Some(moto) = Moto::start() else { return };
-    let key = create_key(&moto, &[]).await;
-    let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config());
+    let key = seed::key(&moto, &[]).await;
     for (name, kind, key) in [
         ("/payments/db/password", ParameterType::SecureString, Some(key.as_str())),
         ("/payments/api/token", ParameterType::SecureString, None),
         ("/payments/smtp/password", ParameterType::String, None),
         ("/payments/ui/theme", ParameterType::String, None),
     ] {
-        ssm.put_parameter()
-            .name(name)
-            .value("planted-value-4b1d")
-            .r#type(kind)
-            .set_key_id(key.map(str::to_owned))
-            .send()
-            .await
-            .unwrap();
+        seed::parameter(&moto, name, kind, "planted-value-4b1d", key).await;
     }
     let rule = &atrest_rules::ssm_parameter_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("ssm-parameter-encrypted", json!({}))).await;
@@ -220,97 +140,21 @@ async fn ssm_parameter_encrypted_on_moto() {
         .all(|r| !String::from_utf8_lossy(&r.body).contains("planted-value-4b1d")));
 }
 
-async fn lambda_role(moto: &Moto) -> String {
-    let iam = aws_sdk_iam::Client::new(&moto.sdk_config());
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let role = iam
-        .create_role()
-        .role_name("atrest-e2e-function")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .unwrap();
-    role.role().unwrap().arn().to_owned()
-}
-
-/// A zip holding a file `bootstrap`, stored (no compression), built by hand
-/// so the test needs no zip library.
-fn tiny_zip() -> Vec<u8> {
-    let name = b"bootstrap";
-    let data = b"#!/bin/sh\n";
-    let crc = crc32(data);
-    let mut z = Vec::new();
-    let local = z.len() as u32;
-    z.extend_from_slice(&[0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    z.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    z.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z.extend_from_slice(name);
-    z.extend_from_slice(data);
-    let central = z.len() as u32;
-    z.extend_from_slice(&[0x50, 0x4b, 0x01, 0x02, 20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    z.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    z.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    z.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&(0o100755u32 << 16).to_le_bytes());
-    z.extend_from_slice(&local.to_le_bytes());
-    z.extend_from_slice(name);
-    let size = z.len() as u32 - central;
-    z.extend_from_slice(&[0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0, 1, 0, 1, 0]);
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&central.to_le_bytes());
-    z.extend_from_slice(&[0, 0]);
-    z
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 #[tokio::test]
 async fn lambda_env_encrypted_on_moto() {
-    use aws_sdk_lambda::primitives::Blob;
-    use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
     let Some(moto) = Moto::start() else { return };
-    let key = create_key(&moto, &[]).await;
-    let role = lambda_role(&moto).await;
-    let lambda = aws_sdk_lambda::Client::new(&moto.sdk_config());
-    for (name, env, key) in [
-        ("settle-with-key", true, Some(key.as_str())),
-        ("settle-without-key", true, None),
-        ("settle-no-environment", false, None),
+    let key = seed::key(&moto, &[]).await;
+    let role = seed::lambda_role(&moto, "atrest-e2e-function").await;
+    for (name, variables, key) in [
+        (
+            "settle-with-key",
+            &[("DB_PASSWORD", "planted-value-4b1d")][..],
+            Some(key.as_str()),
+        ),
+        ("settle-without-key", &[("DB_PASSWORD", "planted-value-4b1d")][..], None),
+        ("settle-no-environment", &[][..], None),
     ] {
-        let mut req = lambda
-            .create_function()
-            .function_name(name)
-            .runtime(Runtime::Providedal2023)
-            .role(&role)
-            .handler("bootstrap")
-            .code(FunctionCode::builder().zip_file(Blob::new(tiny_zip())).build())
-            .set_kms_key_arn(key.map(str::to_owned));
-        if env {
-            req = req.environment(
-                Environment::builder()
-                    .variables("DB_PASSWORD", "planted-value-4b1d")
-                    .build(),
-            );
-        }
-        req.send().await.unwrap();
+        seed::function(&moto, name, &role, variables, key).await;
     }
     let rule = &atrest_rules::lambda_env_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("lambda-env-encrypted", json!({}))).await;
@@ -342,9 +186,9 @@ async fn kms_key_rotation_enabled_on_moto() {
     use aws_sdk_kms::types::{KeySpec, KeyUsageType};
     let Some(moto) = Moto::start() else { return };
     let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
-    let rotating = create_key(&moto, &[]).await;
+    let rotating = seed::key(&moto, &[]).await;
     kms.enable_key_rotation().key_id(&rotating).send().await.unwrap();
-    let still = create_key(&moto, &[]).await;
+    let still = seed::key(&moto, &[]).await;
     let signing = kms
         .create_key()
         .key_spec(KeySpec::Rsa2048)
@@ -373,27 +217,11 @@ async fn kms_key_rotation_enabled_on_moto() {
 #[tokio::test]
 async fn kms_key_tags_aligned_on_moto() {
     let Some(moto) = Moto::start() else { return };
-    let key = create_key(&moto, &[("CostCenter", "Payments")]).await;
-    let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config());
+    let key = seed::key(&moto, &[("CostCenter", "Payments")]).await;
     let mut ids = Vec::new();
     for (cost_center, encrypted) in [("Payments", true), ("Marketing", true), ("Payments", false)] {
-        use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
-        let v = ec2
-            .create_volume()
-            .availability_zone("eu-west-1a")
-            .size(8)
-            .encrypted(encrypted)
-            .set_kms_key_id(encrypted.then(|| key.clone()))
-            .tag_specifications(
-                TagSpecification::builder()
-                    .resource_type(ResourceType::Volume)
-                    .tags(Tag::builder().key("CostCenter").value(cost_center).build())
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        ids.push(v.volume_id().unwrap().to_owned());
+        let key = encrypted.then_some(key.as_str());
+        ids.push(seed::volume(&moto, key, 8, &[("CostCenter", cost_center)]).await);
     }
     let rule = &atrest_rules::kms_key_tags_aligned::RULE;
     let params = json!({"tagKeys": "CostCenter"});

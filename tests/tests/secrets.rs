@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use atrest_e2e::events;
 use atrest_e2e::runtime_api::{Answer, RuntimeApi};
-use atrest_e2e::Moto;
+use atrest_e2e::{seed, Moto};
 use serde_json::json;
 
 const SECRET: &str = "planted-s3cr3t-9f8e7d6c";
@@ -32,45 +32,13 @@ fn aws_env(moto: &Moto) -> Vec<(&'static str, String)> {
 }
 
 async fn plant(moto: &Moto) {
-    use aws_sdk_lambda::primitives::Blob;
-    use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
-    let iam = aws_sdk_iam::Client::new(&moto.sdk_config());
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let role = iam
-        .create_role()
-        .role_name("planted")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .unwrap();
-    let lambda = aws_sdk_lambda::Client::new(&moto.sdk_config());
-    lambda
-        .create_function()
-        .function_name("holds-a-secret")
-        .runtime(Runtime::Providedal2023)
-        .role(role.role().unwrap().arn())
-        .handler("bootstrap")
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec()))
-                .build(),
-        )
-        .environment(Environment::builder().variables(SECRET_NAME, SECRET).build())
-        .send()
-        .await
-        .unwrap();
-    let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config());
+    let role = seed::lambda_role(moto, "planted").await;
+    seed::function(moto, "holds-a-secret", &role, &[(SECRET_NAME, SECRET)], None).await;
     for (name, kind) in [
         ("/planted/db/password", aws_sdk_ssm::types::ParameterType::SecureString),
         ("/planted/api/token", aws_sdk_ssm::types::ParameterType::String),
     ] {
-        ssm.put_parameter()
-            .name(name)
-            .value(SECRET)
-            .r#type(kind)
-            .send()
-            .await
-            .unwrap();
+        seed::parameter(moto, name, kind, SECRET, None).await;
     }
 }
 
