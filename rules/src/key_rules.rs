@@ -6,14 +6,16 @@
 use async_trait::async_trait;
 use atrest_common::keys::{policy_from_item, records_key_manager};
 use atrest_common::policy::Policy;
-use atrest_common::{AwsError, ConfigurationItem, Error, KeyFacts, Lookup, Outbox, RuleContext, Verdict};
+use atrest_common::{
+    AwsError, ConfigurationItem, Error, KeyFacts, Lookup, Outbox, Rule, RuleContext, RuleSpec, Verdict,
+};
 
 /// The Config resource type of a KMS key.
 pub const KEY: &str = "AWS::KMS::Key";
 
 /// A rule's judgement of one key whose facts are known.
 #[async_trait]
-pub trait KeyJudge: Sync {
+pub trait KeyJudge: Send + Sync {
     /// `item` is the key's configuration item when a change brought one.
     async fn judge(
         &self,
@@ -21,6 +23,34 @@ pub trait KeyJudge: Sync {
         item: Option<&ConfigurationItem>,
         ctx: &RuleContext<'_>,
     ) -> Result<Verdict, Error>;
+}
+
+/// A rule over KMS keys: its spec and its [`KeyJudge`]; items and sweeps of
+/// keys are read alike for every such rule.
+pub struct KeyRule<J> {
+    spec: &'static RuleSpec,
+    judge: J,
+}
+
+impl<J> KeyRule<J> {
+    pub const fn new(spec: &'static RuleSpec, judge: J) -> Self {
+        KeyRule { spec, judge }
+    }
+}
+
+#[async_trait]
+impl<J: KeyJudge> Rule for KeyRule<J> {
+    fn spec(&self) -> &'static RuleSpec {
+        self.spec
+    }
+
+    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
+        evaluate_key_item(&self.judge, item, ctx).await
+    }
+
+    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+        sweep_keys(&self.judge, ctx, out).await
+    }
 }
 
 /// Judges the key a configuration item records.

@@ -26,12 +26,10 @@
 
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
-use atrest_common::{
-    ConfigurationItem, Error, KeyFacts, Lookup, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{ConfigurationItem, Error, KeyFacts, Lookup, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 use regex::Regex;
 
-use crate::key_rules::{evaluate_key_item, sweep_keys, KeyJudge, KEY};
+use crate::key_rules::{KeyJudge, KeyRule, KEY};
 
 const ALIAS_PATTERN: ParamSpec = ParamSpec {
     name: "aliasPattern",
@@ -69,10 +67,10 @@ pub static SPEC: RuleSpec = RuleSpec {
     timeout_seconds: 300,
 };
 
-/// The rule.
+/// The rule's judgement of one key.
 pub struct KmsAliasNaming;
 
-pub static RULE: KmsAliasNaming = KmsAliasNaming;
+pub static RULE: KeyRule<KmsAliasNaming> = KeyRule::new(&SPEC, KmsAliasNaming);
 
 /// Judges a key's aliases.
 pub fn judge_aliases(aliases: &[String], pattern: Option<&Regex>, environments: &[String]) -> Verdict {
@@ -122,20 +120,5 @@ impl KeyJudge for KmsAliasNaming {
                 Verdict::non_compliant(format!("The key's aliases could not be verified: {reason}."))
             }
         })
-    }
-}
-
-#[async_trait]
-impl Rule for KmsAliasNaming {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        evaluate_key_item(self, item, ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        sweep_keys(self, ctx, out).await
     }
 }

@@ -24,13 +24,11 @@
 
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
-use atrest_common::{
-    ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
-use crate::key_rules::{evaluate_key_item, sweep_keys, KeyJudge, KEY};
+use crate::key_rules::{KeyJudge, KeyRule, KEY};
 
 const IMPORTED_MATERIAL_EXPIRY_DAYS: ParamSpec = ParamSpec {
     name: "importedMaterialExpiryDays",
@@ -58,10 +56,10 @@ pub static SPEC: RuleSpec = RuleSpec {
     timeout_seconds: 300,
 };
 
-/// The rule.
+/// The rule's judgement of one key.
 pub struct KmsKeyNotPendingDeletion;
 
-pub static RULE: KmsKeyNotPendingDeletion = KmsKeyNotPendingDeletion;
+pub static RULE: KeyRule<KmsKeyNotPendingDeletion> = KeyRule::new(&SPEC, KmsKeyNotPendingDeletion);
 
 fn date(t: &DateTime) -> String {
     t.fmt(Format::DateTime).unwrap_or_else(|_| t.secs().to_string())
@@ -107,20 +105,5 @@ impl KeyJudge for KmsKeyNotPendingDeletion {
     ) -> Result<Verdict, Error> {
         let days = ctx.params.integer(IMPORTED_MATERIAL_EXPIRY_DAYS.name).unwrap_or(30);
         Ok(judge_lifecycle(key, ctx.timestamp, days))
-    }
-}
-
-#[async_trait]
-impl Rule for KmsKeyNotPendingDeletion {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        evaluate_key_item(self, item, ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        sweep_keys(self, ctx, out).await
     }
 }

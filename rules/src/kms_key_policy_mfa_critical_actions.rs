@@ -30,11 +30,9 @@
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::policy::{Effect, Policy, Principal, Statement, CRITICAL_ACTIONS};
-use atrest_common::{
-    ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
-use crate::key_rules::{evaluate_key_item, judge_key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY};
+use crate::key_rules::{judge_key_policy, statement_name, verdict_of, KeyJudge, KeyRule, KEY};
 
 const MAX_MFA_AGE_SECONDS: ParamSpec = ParamSpec {
     name: "maxMfaAgeSeconds",
@@ -62,10 +60,10 @@ pub static SPEC: RuleSpec = RuleSpec {
     timeout_seconds: 300,
 };
 
-/// The rule.
+/// The rule's judgement of one key.
 pub struct KmsKeyPolicyMfaCriticalActions;
 
-pub static RULE: KmsKeyPolicyMfaCriticalActions = KmsKeyPolicyMfaCriticalActions;
+pub static RULE: KeyRule<KmsKeyPolicyMfaCriticalActions> = KeyRule::new(&SPEC, KmsKeyPolicyMfaCriticalActions);
 
 fn numbers(values: Option<&[String]>) -> Option<Vec<f64>> {
     values?.iter().map(|v| v.trim().parse::<f64>().ok()).collect()
@@ -156,20 +154,5 @@ impl KeyJudge for KmsKeyPolicyMfaCriticalActions {
     ) -> Result<Verdict, Error> {
         let max_age = ctx.params.integer(MAX_MFA_AGE_SECONDS.name).unwrap_or(3600);
         judge_key_policy(key, item, ctx, |policy, account| judge_policy(policy, account, max_age)).await
-    }
-}
-
-#[async_trait]
-impl Rule for KmsKeyPolicyMfaCriticalActions {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        evaluate_key_item(self, item, ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        sweep_keys(self, ctx, out).await
     }
 }

@@ -31,11 +31,9 @@
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::policy::{Effect, Policy, Principal, Statement};
-use atrest_common::{
-    ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
-use crate::key_rules::{evaluate_key_item, judge_key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY};
+use crate::key_rules::{judge_key_policy, statement_name, verdict_of, KeyJudge, KeyRule, KEY};
 
 const TRUSTED_ACCOUNT_IDS: ParamSpec = ParamSpec {
     name: "trustedAccountIds",
@@ -63,10 +61,10 @@ pub static SPEC: RuleSpec = RuleSpec {
     timeout_seconds: 300,
 };
 
-/// The rule.
+/// The rule's judgement of one key.
 pub struct KmsKeyPolicyNoUntrustedAccess;
 
-pub static RULE: KmsKeyPolicyNoUntrustedAccess = KmsKeyPolicyNoUntrustedAccess;
+pub static RULE: KeyRule<KmsKeyPolicyNoUntrustedAccess> = KeyRule::new(&SPEC, KmsKeyPolicyNoUntrustedAccess);
 
 /// Condition operators that grant only when the key is present and matches
 /// a value. `…IfExists` and `ForAllValues:` also grant when the key is
@@ -156,20 +154,5 @@ impl KeyJudge for KmsKeyPolicyNoUntrustedAccess {
             judge_policy(policy, account, ctx.params.list(TRUSTED_ACCOUNT_IDS.name))
         })
         .await
-    }
-}
-
-#[async_trait]
-impl Rule for KmsKeyPolicyNoUntrustedAccess {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        evaluate_key_item(self, item, ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        sweep_keys(self, ctx, out).await
     }
 }

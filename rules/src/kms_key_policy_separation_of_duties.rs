@@ -34,11 +34,9 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::policy::{Effect, Policy, Principal, ADMIN_ACTIONS, CRYPTO_ACTIONS};
-use atrest_common::{
-    ConfigurationItem, Error, KeyFacts, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
-use crate::key_rules::{evaluate_key_item, judge_key_policy, statement_name, sweep_keys, verdict_of, KeyJudge, KEY};
+use crate::key_rules::{judge_key_policy, statement_name, verdict_of, KeyJudge, KeyRule, KEY};
 
 const ALLOWED_COMBINED_PRINCIPALS: ParamSpec = ParamSpec {
     name: "allowedCombinedPrincipals",
@@ -67,10 +65,10 @@ pub static SPEC: RuleSpec = RuleSpec {
     timeout_seconds: 300,
 };
 
-/// The rule.
+/// The rule's judgement of one key.
 pub struct KmsKeyPolicySeparationOfDuties;
 
-pub static RULE: KmsKeyPolicySeparationOfDuties = KmsKeyPolicySeparationOfDuties;
+pub static RULE: KeyRule<KmsKeyPolicySeparationOfDuties> = KeyRule::new(&SPEC, KmsKeyPolicySeparationOfDuties);
 
 /// Judges a key policy; `account` is the key's own account.
 pub fn judge_policy(policy: &Policy, account: &str, allowed_combined: &[String]) -> Verdict {
@@ -133,20 +131,5 @@ impl KeyJudge for KmsKeyPolicySeparationOfDuties {
             judge_policy(policy, account, ctx.params.list(ALLOWED_COMBINED_PRINCIPALS.name))
         })
         .await
-    }
-}
-
-#[async_trait]
-impl Rule for KmsKeyPolicySeparationOfDuties {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        evaluate_key_item(self, item, ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        sweep_keys(self, ctx, out).await
     }
 }

@@ -27,11 +27,9 @@
 use async_trait::async_trait;
 use atrest_common::keys::{rotation_from_item, Rotation};
 use atrest_common::params::{ParamKind, ParamSpec};
-use atrest_common::{
-    ConfigurationItem, Error, KeyFacts, Lookup, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{ConfigurationItem, Error, KeyFacts, Lookup, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
-use crate::key_rules::{evaluate_key_item, sweep_keys, KeyJudge, KEY};
+use crate::key_rules::{KeyJudge, KeyRule, KEY};
 
 const MAX_ROTATION_PERIOD: ParamSpec = ParamSpec {
     name: "maxRotationPeriodInDays",
@@ -59,10 +57,10 @@ pub static SPEC: RuleSpec = RuleSpec {
     timeout_seconds: 300,
 };
 
-/// The rule.
+/// The rule's judgement of one key.
 pub struct KmsKeyRotationEnabled;
 
-pub static RULE: KmsKeyRotationEnabled = KmsKeyRotationEnabled;
+pub static RULE: KeyRule<KmsKeyRotationEnabled> = KeyRule::new(&SPEC, KmsKeyRotationEnabled);
 
 /// Why the rule does not apply to a key, if it does not.
 pub fn not_applicable(key: &KeyFacts) -> Option<String> {
@@ -137,20 +135,5 @@ impl KeyJudge for KmsKeyRotationEnabled {
         ctx: &RuleContext<'_>,
     ) -> Result<Verdict, Error> {
         judge(key, item.and_then(rotation_from_item), ctx).await
-    }
-}
-
-#[async_trait]
-impl Rule for KmsKeyRotationEnabled {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        evaluate_key_item(self, item, ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        sweep_keys(self, ctx, out).await
     }
 }
