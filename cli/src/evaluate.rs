@@ -7,7 +7,7 @@ use atrest_common::{aws::AwsContext, ConfigReporter, DryRun, Environment, Evalua
 
 use crate::inputs::{read_event, read_items};
 use crate::output::{emit_report, Finding, Report};
-use crate::{exit_code, now_text, CliError, OutputArgs};
+use crate::{exit_code, CliError, OutputArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -97,17 +97,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         Ok::<_, CliError>(findings)
     })?;
 
-    let report = Report {
-        findings: &findings,
-        rules: vec![rule.spec()],
-        source: args
-            .event
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        generated_at: now_text(),
-    };
+    let report = Report::new(&findings, vec![rule.spec()], Report::files(&args.event));
     emit_report(&report, &args.output)?;
     Ok(exit_code(&findings))
 }

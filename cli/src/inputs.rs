@@ -77,6 +77,7 @@ impl ItemFile {
             path: self.name.clone(),
             problem: problem.into(),
         };
+        let neither = || input("neither a Config snapshot (configurationItems) nor configuration items");
         // The common case in one pass over the bytes that allocates nothing
         // per item. Anything else, and every error, takes the path below.
         if let Ok(file) = serde_json::from_slice::<SnapshotSlices<'_>>(&self.bytes) {
@@ -91,18 +92,10 @@ impl ItemFile {
                 None if m.contains_key("resourceType") => {
                     serde_json::from_slice::<&RawValue>(&self.bytes).map(|r| vec![r])
                 }
-                None => {
-                    return Err(input(
-                        "neither a Config snapshot (configurationItems) nor configuration items",
-                    ))
-                }
+                None => return Err(neither()),
             },
             Value::Array(_) => serde_json::from_slice::<Vec<&RawValue>>(&self.bytes),
-            _ => {
-                return Err(input(
-                    "neither a Config snapshot (configurationItems) nor configuration items",
-                ))
-            }
+            _ => return Err(neither()),
         };
         let slices = slices.map_err(|source| CliError::Json {
             path: self.name.clone(),
@@ -126,24 +119,18 @@ pub struct Items<'a> {
 }
 
 impl Items<'_> {
-    pub fn len(&self) -> usize {
-        self.slices.len()
+    /// Every item in turn, decoded.
+    pub fn decoded(&self) -> impl Iterator<Item = Result<ConfigurationItem, CliError>> + '_ {
+        self.slices.iter().enumerate().map(|(i, slice)| self.decode(i, slice))
     }
 
     /// Item `i` (from 0), decoded; errors name the file and the item's
     /// position (from 1).
-    pub fn decode(&self, i: usize) -> Result<ConfigurationItem, CliError> {
-        let problem = |e: &dyn std::fmt::Display| CliError::Input {
+    fn decode(&self, i: usize, slice: &RawValue) -> Result<ConfigurationItem, CliError> {
+        serde_json::from_str(slice.get()).map_err(|e| CliError::Input {
             path: self.name.to_owned(),
             problem: format!("configuration item #{}: {e}", i + 1),
-        };
-        let slice = self.slices.get(i).ok_or_else(|| problem(&"no such item"))?;
-        serde_json::from_str(slice.get()).map_err(|e| problem(&e))
-    }
-
-    /// Every item, decoded.
-    pub fn decode_all(&self) -> Result<Vec<ConfigurationItem>, CliError> {
-        (0..self.len()).map(|i| self.decode(i)).collect()
+        })
     }
 
     /// The items of the `AWS::KMS::*` types (keys and aliases), decoded: what
@@ -159,7 +146,7 @@ impl Items<'_> {
             if kms.find(text).is_none() && escape.find(text).is_none() {
                 continue;
             }
-            let item = self.decode(i)?;
+            let item = self.decode(i, slice)?;
             if item.resource_type.starts_with(KMS_TYPE_PREFIX) {
                 out.push(item);
             }
@@ -174,5 +161,5 @@ const KMS_TYPE_PREFIX: &str = "AWS::KMS::";
 /// The configuration items of a file: a Config snapshot or history file
 /// (`configurationItems`), a JSON array of items, or one item.
 pub fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>, CliError> {
-    ItemFile::read(path)?.items()?.decode_all()
+    ItemFile::read(path)?.items()?.decoded().collect()
 }

@@ -55,7 +55,26 @@ pub struct Report<'a> {
     pub generated_at: String,
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
+    /// A report generated now.
+    pub fn new(findings: &'a [Finding], rules: Vec<&'static RuleSpec>, source: String) -> Self {
+        Report {
+            findings,
+            rules,
+            source,
+            generated_at: crate::now_text(),
+        }
+    }
+
+    /// The source text of a report on these files.
+    pub fn files(paths: &[std::path::PathBuf]) -> String {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn accounts(&self) -> Vec<String> {
         let mut a: Vec<String> = self.findings.iter().filter_map(|f| f.account_id.clone()).collect();
         a.sort();

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
 use crate::output::{emit_report, Finding, Report};
-use crate::{exit_code, now_text, params_arg, CliError, OutputArgs};
+use crate::{exit_code, params_arg, CliError, OutputArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -138,12 +138,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         });
         Ok::<_, CliError>(findings)
     })?;
-    let report = Report {
-        findings: &findings,
-        rules: rules.iter().map(|r| r.spec()).collect(),
-        source: "live scan".into(),
-        generated_at: now_text(),
-    };
+    let report = Report::new(&findings, rules.iter().map(|r| r.spec()).collect(), "live scan".into());
     emit_report(&report, &args.output)?;
     Ok(exit_code(&findings))
 }

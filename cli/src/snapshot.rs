@@ -12,7 +12,7 @@ use atrest_common::{
 
 use crate::inputs::{ItemFile, Items};
 use crate::output::{emit_report, Finding, Report};
-use crate::{exit_code, now_text, params_arg, CliError, OutputArgs};
+use crate::{exit_code, params_arg, CliError, OutputArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,17 +52,8 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         eprintln!("{note}");
     }
     let findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
-    let report = Report {
-        findings: &findings,
-        rules: selected.iter().map(|s| s.rule.spec()).collect(),
-        source: args
-            .files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        generated_at: now_text(),
-    };
+    let rules = selected.iter().map(|s| s.rule.spec()).collect();
+    let report = Report::new(&findings, rules, Report::files(&args.files));
     emit_report(&report, &args.output)?;
     let code = exit_code(&findings);
     // The process ends here: freeing the findings one by one would cost
@@ -87,8 +78,8 @@ fn evaluate_items(
     let mut per_rule: Vec<Vec<Finding>> = selected.iter().map(|_| Vec::new()).collect();
     runtime.block_on(async {
         for list in lists {
-            for i in 0..list.len() {
-                let item = list.decode(i)?;
+            for item in list.decoded() {
+                let item = item?;
                 let resource_type = item.resource_type.clone();
                 let (account, region) = (item.account_id.clone(), item.aws_region.clone());
                 let mut invocation = Invocation {

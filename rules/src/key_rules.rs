@@ -54,7 +54,7 @@ impl<J: KeyJudge> Rule for KeyRule<J> {
 }
 
 /// Judges the key a configuration item records.
-pub async fn evaluate_key_item(
+async fn evaluate_key_item(
     judge: &dyn KeyJudge,
     item: &ConfigurationItem,
     ctx: &RuleContext<'_>,
@@ -77,7 +77,7 @@ pub async fn evaluate_key_item(
 
 /// Sweeps every key of the account and region (ListKeys, then each key's
 /// facts through the key directory).
-pub async fn sweep_keys(judge: &dyn KeyJudge, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+async fn sweep_keys(judge: &dyn KeyJudge, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
     let kms = ctx.aws()?.kms();
     let mut pages = kms.list_keys().into_paginator().page_size(1000).send();
     while let Some(page) = pages.next().await {
