@@ -1,35 +1,55 @@
 //! # kms-key-policy-mfa-critical-actions
 //!
 //! ## What it checks
-//! Every principal other than the key's account root that a customer-managed
-//! key's policy allows a critical action — `kms:PutKeyPolicy`,
-//! `kms:ScheduleKeyDeletion`, `kms:DeleteAlias`,
-//! `kms:DeleteImportedKeyMaterial`, directly or through wildcards or
-//! `NotAction` — must be required to use MFA: the Allow carries
-//! `"Bool": {"aws:MultiFactorAuthPresent": "true"}` or
-//! `"NumericLessThan(Equals)": {"aws:MultiFactorAuthAge": N}` with
-//! N ≤ `maxMfaAgeSeconds`; or a Deny covering those actions for that
-//! principal applies whenever MFA is missing (`BoolIfExists`
-//! `aws:MultiFactorAuthPresent` `false`, or `NumericGreaterThan`
-//! `aws:MultiFactorAuthAge` ≤ `maxMfaAgeSeconds`). `BoolIfExists … true` on
-//! an Allow does not count: it allows long-term keys without MFA.
+//! No principal may take a critical action on a customer-managed key —
+//! `kms:PutKeyPolicy`, `kms:ScheduleKeyDeletion`, `kms:DeleteAlias`,
+//! `kms:UpdateAlias`, `kms:DeleteImportedKeyMaterial`, granted directly or
+//! through wildcards or `NotAction` — without MFA, as far as the key policy
+//! decides. For every Allow reaching a critical action and every principal
+//! it reaches, the rule considers the requests of that principal without
+//! MFA: a role session (`aws:MultiFactorAuthPresent` present and `false`,
+//! no `aws:MultiFactorAuthAge`) and long-term credentials (both keys
+//! absent); and, when the policy speaks of `aws:MultiFactorAuthAge`, a
+//! session whose MFA is older than `maxMfaAgeSeconds`. In each, either the
+//! Allow's conditions cannot hold (e.g. `"Bool": {"aws:MultiFactorAuthPresent":
+//! "true"}`), or a Deny surely applies: it covers the action, its principal
+//! element surely includes the principal (`"*"`, the principal itself, or a
+//! `NotPrincipal` that cannot exclude it), and all its conditions hold —
+//! `BoolIfExists … "false"` or `NumericGreaterThanIfExists
+//! aws:MultiFactorAuthAge` do; `Null … "true"` (role sessions carry the key)
+//! and `NumericGreaterThan` without `IfExists` (absent without MFA) do not;
+//! nor does a Deny whose other conditions (such as `StringNotEquals
+//! aws:PrincipalArn` exempting the principal) may fail.
+//!
+//! The account root is no exception: in a key policy it stands for every
+//! principal of the account that an IAM policy allows, so the default key
+//! policy (root `kms:*` alone) is NON_COMPLIANT — MFA is then up to IAM
+//! policies, which this rule does not read. A key passes only when its own
+//! policy enforces MFA, typically with a Deny for `"*"` on the critical
+//! actions under `BoolIfExists aws:MultiFactorAuthPresent false`.
+//!
+//! COMPLIANT proves: the key policy itself refuses every critical action to
+//! every principal without MFA. It does not prove: anything about grants,
+//! or about MFA age when the policy only requires MFA's presence.
 //!
 //! ## Why
 //! Changing a key policy, deleting a key or its imported material, or
-//! repointing an alias can destroy access to every byte the key protects
-//! or hand it to someone else. The AWS KMS best practices recommend MFA for
-//! these; PCI DSS asks for dual control and key custodians who acknowledge
-//! their duties.
+//! deleting or re-pointing an alias can destroy access to every byte the
+//! key protects or hand it to someone else. The AWS KMS best practices
+//! recommend MFA for these; PCI DSS asks for dual control and key custodians
+//! who acknowledge their duties.
 //!
 //! ## Parameters
-//! - `maxMfaAgeSeconds` (default `3600`): the oldest MFA sign-in accepted.
+//! - `maxMfaAgeSeconds` (default `3600`): the oldest MFA sign-in accepted
+//!   where the policy bounds MFA age.
 //!
 //! ## NOT_APPLICABLE when
 //! The key is AWS-managed, or was deleted or left the rule's scope.
 
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
-use atrest_common::policy::{Effect, Policy, Principal, Statement, CRITICAL_ACTIONS};
+use atrest_common::policy::conditions::{Context, Holds};
+use atrest_common::policy::{Effect, Policy, Principal, Statement};
 use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
 use crate::key_rules::{judge_key_policy, statement_name, verdict_of, KeyJudge, KeyRule, KEY};
@@ -44,8 +64,8 @@ const MAX_MFA_AGE_SECONDS: ParamSpec = ParamSpec {
 
 pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-policy-mfa-critical-actions",
-    description: "Key policies require MFA of every principal but the account root for PutKeyPolicy, \
-                  ScheduleKeyDeletion, DeleteAlias and DeleteImportedKeyMaterial.",
+    description: "Key policies refuse PutKeyPolicy, ScheduleKeyDeletion, DeleteAlias, UpdateAlias and \
+                  DeleteImportedKeyMaterial without MFA to every principal, account root delegation included.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,
@@ -65,39 +85,93 @@ pub struct KmsKeyPolicyMfaCriticalActions;
 
 pub static RULE: KeyRule<KmsKeyPolicyMfaCriticalActions> = KeyRule::new(&SPEC, KmsKeyPolicyMfaCriticalActions);
 
-fn numbers(values: Option<&[String]>) -> Option<Vec<f64>> {
-    values?.iter().map(|v| v.trim().parse::<f64>().ok()).collect()
+/// The critical actions that must need MFA.
+pub const CRITICAL_ACTIONS: &[&str] = &[
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteImportedKeyMaterial",
+];
+
+const MFA_PRESENT: &str = "aws:MultiFactorAuthPresent";
+const MFA_AGE: &str = "aws:MultiFactorAuthAge";
+
+/// The requests without (fresh enough) MFA, each with how it reads in an
+/// annotation.
+fn requests_without_mfa(max_age_seconds: i64, age_bounded: bool) -> Vec<(&'static str, [(&'static str, Holds); 2])> {
+    let mut requests = vec![
+        (
+            "without MFA",
+            [(MFA_PRESENT, Holds::value("false")), (MFA_AGE, Holds::Absent)],
+        ),
+        ("without MFA", [(MFA_PRESENT, Holds::Absent), (MFA_AGE, Holds::Absent)]),
+    ];
+    if age_bounded {
+        requests.push((
+            "with MFA older than maxMfaAgeSeconds",
+            [
+                (MFA_PRESENT, Holds::value("true")),
+                (MFA_AGE, Holds::value((max_age_seconds + 1).to_string())),
+            ],
+        ));
+    }
+    requests
 }
 
-/// An Allow's own MFA requirement.
-fn allow_requires_mfa(st: &Statement, max_age: f64) -> bool {
-    let present = st
-        .condition("Bool", "aws:MultiFactorAuthPresent")
-        .is_some_and(|v| !v.is_empty() && v.iter().all(|x| x.eq_ignore_ascii_case("true")));
-    let age = ["NumericLessThan", "NumericLessThanEquals"].iter().any(|op| {
-        numbers(st.condition(op, "aws:MultiFactorAuthAge"))
-            .is_some_and(|n| !n.is_empty() && n.iter().all(|x| *x <= max_age))
-    });
-    present || age
+fn with_request(base: &Context, request: &[(&str, Holds); 2]) -> Context {
+    request
+        .iter()
+        .fold(base.clone(), |c, (key, holds)| c.with(key, [holds.clone()]))
 }
 
-/// A Deny that applies whenever MFA is missing (or too old).
-fn deny_without_mfa(st: &Statement, max_age: f64) -> bool {
-    let absent = ["BoolIfExists", "Null"].iter().any(|op| {
-        let key_value = if *op == "Null" { "true" } else { "false" };
-        st.condition(op, "aws:MultiFactorAuthPresent")
-            .is_some_and(|v| !v.is_empty() && v.iter().all(|x| x.eq_ignore_ascii_case(key_value)))
-    });
-    let too_old = ["NumericGreaterThan", "NumericGreaterThanEquals"].iter().any(|op| {
-        numbers(st.condition(op, "aws:MultiFactorAuthAge"))
-            .is_some_and(|n| !n.is_empty() && n.iter().all(|x| *x <= max_age))
-    });
-    absent || too_old
+/// Whether a Deny of `policy` surely refuses `action` to `principal` in
+/// `context`.
+fn denied(policy: &Policy, action: &str, principal: &Principal, context: &Context) -> bool {
+    policy.statements.iter().any(|d| {
+        d.effect == Effect::Deny
+            && d.covers_action(action)
+            && d.surely_includes(principal)
+            && d.conditions_in(context).always()
+    })
 }
 
-/// Judges a key policy; `account` is the key's own account.
-pub fn judge_policy(policy: &Policy, account: &str, max_age_seconds: i64) -> Verdict {
-    let max_age = max_age_seconds as f64;
+/// How a principal reads in the annotation.
+fn who(p: &Principal) -> String {
+    match p.account() {
+        Some(account) if p.is_account_root() => {
+            format!("any principal of account {account} that IAM policies allow (root delegation)")
+        }
+        _ => p.describe(),
+    }
+}
+
+/// The critical actions an Allow leaves to `principal` without MFA, and
+/// how (the first request kind that gets through).
+fn unguarded(
+    policy: &Policy,
+    st: &Statement,
+    principal: &Principal,
+    critical: &[&'static str],
+    requests: &[(&'static str, [(&'static str, Holds); 2])],
+) -> Vec<(&'static str, &'static str)> {
+    let base = principal.request_context();
+    critical
+        .iter()
+        .filter_map(|action| {
+            requests.iter().find_map(|(how, request)| {
+                let context = with_request(&base, request);
+                (st.conditions_in(&context).can_be_true && !denied(policy, action, principal, &context))
+                    .then_some((*action, *how))
+            })
+        })
+        .collect()
+}
+
+/// Judges a key policy.
+pub fn judge_policy(policy: &Policy, max_age_seconds: i64) -> Verdict {
+    let age_bounded = policy.statements.iter().any(|s| s.mentions_condition_key(MFA_AGE));
+    let requests = requests_without_mfa(max_age_seconds, age_bounded);
     let mut problems = Vec::new();
     for (i, st) in policy
         .statements
@@ -105,42 +179,32 @@ pub fn judge_policy(policy: &Policy, account: &str, max_age_seconds: i64) -> Ver
         .enumerate()
         .filter(|(_, s)| s.effect == Effect::Allow)
     {
-        let critical: Vec<&str> = CRITICAL_ACTIONS
+        let critical: Vec<&'static str> = CRITICAL_ACTIONS
             .iter()
             .copied()
             .filter(|a| st.covers_action(a))
             .collect();
-        if critical.is_empty() || allow_requires_mfa(st, max_age) {
+        if critical.is_empty() {
             continue;
         }
-        for p in st.reached_principals().into_iter().filter(|p| !p.is_root_of(account)) {
-            let unguarded: Vec<&str> = critical
-                .iter()
-                .copied()
-                .filter(|action| {
-                    !policy.statements.iter().any(|d| {
-                        d.effect == Effect::Deny
-                            && d.covers_action(action)
-                            && d.principals
-                                .as_ref()
-                                .is_some_and(|ps| ps.iter().any(|q| *q == Principal::Public || *q == p))
-                            && deny_without_mfa(d, max_age)
-                    })
-                })
-                .collect();
-            if !unguarded.is_empty() {
-                problems.push(format!(
-                    "{} may {} without MFA ({})",
-                    p.describe(),
-                    unguarded.join(", "),
-                    statement_name(i, st.sid.as_deref())
-                ));
+        for p in st.reached_principals() {
+            let open = unguarded(policy, st, &p, &critical, &requests);
+            if open.is_empty() {
+                continue;
             }
+            let how = open[0].1;
+            let actions: Vec<&str> = open.iter().map(|(a, _)| *a).collect();
+            problems.push(format!(
+                "{} may {} {how} ({})",
+                who(&p),
+                actions.join(", "),
+                statement_name(i, st.sid.as_deref())
+            ));
         }
     }
     verdict_of(
         problems,
-        "Every critical key action requires MFA of principals other than the account root.",
+        "The key policy refuses every critical key action without MFA to every principal, root delegation included.",
     )
 }
 
@@ -153,6 +217,6 @@ impl KeyJudge for KmsKeyPolicyMfaCriticalActions {
         ctx: &RuleContext<'_>,
     ) -> Result<Verdict, Error> {
         let max_age = ctx.params.integer(MAX_MFA_AGE_SECONDS.name).unwrap_or(3600);
-        judge_key_policy(key, item, ctx, |policy, account| judge_policy(policy, account, max_age)).await
+        judge_key_policy(key, item, ctx, |policy, _account| judge_policy(policy, max_age)).await
     }
 }

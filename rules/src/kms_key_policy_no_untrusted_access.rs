@@ -2,17 +2,34 @@
 //!
 //! ## What it checks
 //! A customer-managed key's policy lets no one outside the organisation's
-//! known accounts use or manage the key. NON_COMPLIANT when an Allow
-//! statement reaches any principal (`"*"`, `{"AWS": "*"}`, a `NotPrincipal`,
-//! a web-identity provider) without a condition that restricts it to known
-//! accounts (`kms:CallerAccount`, `aws:PrincipalAccount`,
-//! `aws:SourceAccount` equal to the key's account or one of
-//! `trustedAccountIds`) or to an organisation (`aws:PrincipalOrgID`,
-//! `aws:SourceOrgID`); or when it names a principal of an account other
-//! than the key's own and `trustedAccountIds` (or one whose account cannot
-//! be told, such as the unique id left by a deleted role). Service
-//! principals are fine. Unlike KMS_KEY_POLICY_NO_PUBLIC_ACCESS, it also
-//! catches named principals of foreign accounts.
+//! known accounts use or manage the key. For each Allow statement:
+//! - a statement reaching anyone (`"*"`, `{"AWS": "*"}`, a `NotPrincipal`, a
+//!   web-identity provider) is NON_COMPLIANT unless its conditions cannot
+//!   hold for a caller outside: one whose account (`kms:CallerAccount`,
+//!   `aws:PrincipalAccount`, the account in `aws:PrincipalArn`), organisation
+//!   (`aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`) and, when present,
+//!   source (`aws:SourceAccount`, `aws:SourceArn`, `aws:SourceOrgID`) are none
+//!   of the key's account, `trustedAccountIds` and `trustedOrganizationIds`.
+//!   So `StringEquals aws:PrincipalOrgID o-foreign` restricts nothing unless
+//!   `o-foreign` is a trusted organisation; wildcards, `…IfExists`,
+//!   `ForAllValues:` and negated operators restrict nothing;
+//! - a service principal (`logs.amazonaws.com`, ...) allowed more than reading
+//!   the key's metadata is NON_COMPLIANT unless its conditions cannot hold
+//!   when the service acts for a resource outside (`aws:SourceAccount`,
+//!   `aws:SourceArn`, `aws:SourceOrgID`, or an encryption-context ARN such as
+//!   `kms:EncryptionContext:aws:logs:arn` confining it): the confused-deputy
+//!   path AWS documents;
+//! - a named principal of an account other than the key's own and
+//!   `trustedAccountIds`, or one whose account cannot be told (such as the
+//!   unique id left by a deleted role), is NON_COMPLIANT.
+//!
+//! Unlike KMS_KEY_POLICY_NO_PUBLIC_ACCESS, it also catches named principals
+//! of foreign accounts and unconfined services.
+//!
+//! COMPLIANT proves: the key policy reaches only the key's account, trusted
+//! accounts and organisations, and services confined to them. It does not
+//! prove: anything about grants (ListGrants is not read; a grant can give a
+//! foreign account use of the key), nor about IAM policies.
 //!
 //! ## Why
 //! A key anyone can use makes its encryption decorative; a foreign account
@@ -24,12 +41,17 @@
 //! ## Parameters
 //! - `trustedAccountIds` (optional): other accounts that may appear in key
 //!   policies.
+//! - `trustedOrganizationIds` (optional): organisations (`o-…`) whose
+//!   `aws:PrincipalOrgID` / `aws:SourceOrgID` conditions confine a statement.
+//!   Without it, no organisation condition counts as a restriction.
 //!
 //! ## NOT_APPLICABLE when
 //! The key is AWS-managed, or was deleted or left the rule's scope.
 
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
+use atrest_common::policy::actions::is_metadata_read;
+use atrest_common::policy::conditions::{Context, Holds, OutsideKind};
 use atrest_common::policy::{Effect, Policy, Principal, Statement};
 use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
@@ -43,16 +65,25 @@ const TRUSTED_ACCOUNT_IDS: ParamSpec = ParamSpec {
     description: "Comma-separated account ids besides the key's own that key policies may name.",
 };
 
+const TRUSTED_ORGANIZATION_IDS: ParamSpec = ParamSpec {
+    name: "trustedOrganizationIds",
+    kind: ParamKind::List,
+    default: None,
+    required: false,
+    description: "Comma-separated organization ids (o-...) whose aws:PrincipalOrgID or aws:SourceOrgID conditions \
+                  confine a statement. Empty: no organisation condition counts.",
+};
+
 pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-policy-no-untrusted-access",
-    description: "Key policies allow no public principal without an account or organisation condition, and name \
-                  no principal of an untrusted account.",
+    description: "Key policies allow no public principal or service without a condition confining it to trusted \
+                  accounts or organisations, and name no principal of an untrusted account.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,
         periodic: true,
     },
-    parameters: &[TRUSTED_ACCOUNT_IDS],
+    parameters: &[TRUSTED_ACCOUNT_IDS, TRUSTED_ORGANIZATION_IDS],
     own_iam_actions: &["kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListKeys"],
     pci_dss: PciDss {
         v3_2_1: &["3.5", "3.5.2", "7.1"],
@@ -66,41 +97,80 @@ pub struct KmsKeyPolicyNoUntrustedAccess;
 
 pub static RULE: KeyRule<KmsKeyPolicyNoUntrustedAccess> = KeyRule::new(&SPEC, KmsKeyPolicyNoUntrustedAccess);
 
-/// Condition operators that grant only when the key is present and matches
-/// a value. `…IfExists` and `ForAllValues:` also grant when the key is
-/// absent, so they restrict nothing.
-fn is_positive_string_operator(op: &str) -> bool {
-    let op = op.to_ascii_lowercase();
-    if op.ends_with("ifexists") || op.starts_with("forallvalues:") {
-        return false;
-    }
-    let base = op.rsplit(':').next().unwrap_or(&op);
-    matches!(base, "stringequals" | "stringequalsignorecase" | "stringlike")
+/// The accounts and organisations a key policy may reach.
+pub struct Trusted<'a> {
+    pub accounts: Vec<&'a str>,
+    pub organizations: Vec<&'a str>,
 }
 
-/// Whether a statement's conditions confine it to trusted accounts or an
-/// organisation.
-fn restricted(st: &Statement, trusted: &[&str]) -> bool {
-    const ACCOUNT_KEYS: [&str; 3] = ["kms:calleraccount", "aws:principalaccount", "aws:sourceaccount"];
-    const ORG_KEYS: [&str; 2] = ["aws:principalorgid", "aws:sourceorgid"];
-    st.conditions
+impl Trusted<'_> {
+    fn outside(&self, kind: OutsideKind) -> Holds {
+        let trusted = match kind {
+            OutsideKind::Organization | OutsideKind::OrganizationPath => &self.organizations,
+            OutsideKind::Account | OutsideKind::Arn => &self.accounts,
+        };
+        Holds::Outside {
+            kind,
+            trusted: trusted.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    /// A request from a principal outside: its account and organisation
+    /// are untrusted (or it has no organisation); a source, if any, too.
+    /// Every key may also be taken as absent, so a condition that holds
+    /// when its key is missing (`…IfExists`, `ForAllValues:`) confines
+    /// nothing.
+    fn outside_caller(&self) -> Context {
+        use OutsideKind::*;
+        Context::unknown()
+            .with("kms:CallerAccount", [self.outside(Account), Holds::Absent])
+            .with("aws:PrincipalAccount", [self.outside(Account), Holds::Absent])
+            .with("aws:PrincipalArn", [self.outside(Arn), Holds::Absent])
+            .with("aws:PrincipalOrgID", [self.outside(Organization), Holds::Absent])
+            .with("aws:PrincipalOrgPaths", [self.outside(OrganizationPath), Holds::Absent])
+            .with("aws:SourceAccount", [self.outside(Account), Holds::Absent])
+            .with("aws:SourceOwner", [self.outside(Account), Holds::Absent])
+            .with("aws:SourceArn", [self.outside(Arn), Holds::Absent])
+            .with("aws:SourceOrgID", [self.outside(Organization), Holds::Absent])
+            .with("aws:SourceOrgPaths", [self.outside(OrganizationPath), Holds::Absent])
+    }
+
+    /// A request from a service acting for a resource outside.
+    fn outside_deputy(&self, st: &Statement, service: &str) -> Context {
+        use OutsideKind::*;
+        let mut context = Context::unknown()
+            .with("aws:PrincipalServiceName", [Holds::value(service)])
+            .with("aws:SourceAccount", [self.outside(Account), Holds::Absent])
+            .with("aws:SourceOwner", [self.outside(Account), Holds::Absent])
+            .with("aws:SourceArn", [self.outside(Arn), Holds::Absent])
+            .with("aws:SourceOrgID", [self.outside(Organization), Holds::Absent])
+            .with("aws:SourceOrgPaths", [self.outside(OrganizationPath), Holds::Absent]);
+        // The ARN an AWS service puts in the encryption context names the
+        // resource it works for (CloudWatch Logs, CloudTrail, ...).
+        for key in st.conditions.values().flat_map(|keys| keys.keys()) {
+            if key.starts_with("kms:encryptioncontext:aws:") && key.ends_with(":arn") {
+                context = context.with(key, [self.outside(Arn)]);
+            }
+        }
+        context
+    }
+}
+
+/// Whether a statement's Action element reaches more than metadata reads.
+fn uses_or_manages(st: &Statement) -> bool {
+    atrest_common::policy::actions::KMS_ACTIONS
         .iter()
-        .filter(|(op, _)| is_positive_string_operator(op))
-        .any(|(_, keys)| {
-            keys.iter().any(|(key, values)| {
-                let literal = |v: &String| !v.is_empty() && !v.contains(['*', '?']);
-                (ACCOUNT_KEYS.contains(&key.as_str())
-                    && !values.is_empty()
-                    && values.iter().all(|v| literal(v) && trusted.contains(&v.as_str())))
-                    || (ORG_KEYS.contains(&key.as_str()) && !values.is_empty() && values.iter().all(literal))
-            })
-        })
+        .any(|a| !is_metadata_read(a) && st.covers_action(a))
 }
 
 /// Judges a key policy; `account` is the key's own account.
-pub fn judge_policy(policy: &Policy, account: &str, trusted_accounts: &[String]) -> Verdict {
-    let mut trusted: Vec<&str> = trusted_accounts.iter().map(String::as_str).collect();
-    trusted.push(account);
+pub fn judge_policy(policy: &Policy, account: &str, trusted_accounts: &[String], trusted_orgs: &[String]) -> Verdict {
+    let mut accounts: Vec<&str> = trusted_accounts.iter().map(String::as_str).collect();
+    accounts.push(account);
+    let trusted = Trusted {
+        accounts,
+        organizations: trusted_orgs.iter().map(String::as_str).collect(),
+    };
     let mut problems = Vec::new();
     for (i, st) in policy
         .statements
@@ -110,35 +180,45 @@ pub fn judge_policy(policy: &Policy, account: &str, trusted_accounts: &[String])
     {
         let name = statement_name(i, st.sid.as_deref());
         for p in st.reached_principals() {
-            let public = match &p {
-                Principal::Public => true,
-                Principal::Service(_) => false,
-                // A web-identity provider (not an IAM ARN) is anyone it signs in.
-                Principal::Federated(f) => !f.starts_with("arn:"),
-                Principal::Aws(_) | Principal::Canonical(_) => false,
-            };
-            if public {
-                if !restricted(st, &trusted) {
-                    problems.push(format!(
-                        "{name} allows {} without a condition restricting it to known accounts or an organisation",
-                        p.describe()
-                    ));
+            match &p {
+                Principal::Public => {
+                    if st.conditions_in(&trusted.outside_caller()).can_be_true {
+                        problems.push(format!(
+                            "{name} allows {} without a condition confining it to trusted accounts or organisations",
+                            p.describe()
+                        ));
+                    }
                 }
-                continue;
-            }
-            if matches!(p, Principal::Service(_)) {
-                continue;
-            }
-            match p.account() {
-                Some(a) if trusted.contains(&a) => {}
-                Some(a) => problems.push(format!("{name} names {} of untrusted account {a}", p.describe())),
-                None => problems.push(format!("{name} names {}, whose account cannot be told", p.describe())),
+                // A web-identity provider (not an IAM ARN) is anyone it signs in.
+                Principal::Federated(f) if !f.starts_with("arn:") => {
+                    if st.conditions_in(&trusted.outside_caller()).can_be_true {
+                        problems.push(format!(
+                            "{name} allows {} without a condition confining it",
+                            p.describe()
+                        ));
+                    }
+                }
+                Principal::Service(service) => {
+                    if uses_or_manages(st) && st.conditions_in(&trusted.outside_deputy(st, service)).can_be_true {
+                        problems.push(format!(
+                            "{name} allows {} without aws:SourceAccount or aws:SourceArn confining it to trusted \
+                             accounts (confused deputy)",
+                            p.describe()
+                        ));
+                    }
+                }
+                _ => match p.account() {
+                    Some(a) if trusted.accounts.contains(&a) => {}
+                    Some(a) => problems.push(format!("{name} names {} of untrusted account {a}", p.describe())),
+                    None => problems.push(format!("{name} names {}, whose account cannot be told", p.describe())),
+                },
             }
         }
     }
     verdict_of(
         problems,
-        "The key policy reaches only the key's account, trusted accounts and services.",
+        "The key policy reaches only the key's account, trusted accounts and organisations, and confined \
+         services (grants are not judged).",
     )
 }
 
@@ -151,7 +231,12 @@ impl KeyJudge for KmsKeyPolicyNoUntrustedAccess {
         ctx: &RuleContext<'_>,
     ) -> Result<Verdict, Error> {
         judge_key_policy(key, item, ctx, |policy, account| {
-            judge_policy(policy, account, ctx.params.list(TRUSTED_ACCOUNT_IDS.name))
+            judge_policy(
+                policy,
+                account,
+                ctx.params.list(TRUSTED_ACCOUNT_IDS.name),
+                ctx.params.list(TRUSTED_ORGANIZATION_IDS.name),
+            )
         })
         .await
     }

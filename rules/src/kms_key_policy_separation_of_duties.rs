@@ -3,16 +3,28 @@
 //! ## What it checks
 //! A customer-managed key's policy separates the people who administer the
 //! key from those who use it. NON_COMPLIANT when an Allow statement grants
-//! every KMS action (`kms:*`, `*`, or a `NotAction` that leaves
-//! administrative actions in) to any principal other than the key's own
-//! account root; when one principal other than the root is granted both
-//! administrative actions (PutKeyPolicy, ScheduleKeyDeletion, Enable*,
-//! Disable*, Create/Update/DeleteAlias, ... — `kms:CreateGrant` is not one)
-//! and cryptographic use (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*),
-//! unless it is listed in `allowedCombinedPrincipals`; or when a Deny
-//! statement uses `NotPrincipal` (which denies by exclusion, and breaks as
-//! soon as a principal is renamed). Deny statements never make a key
-//! non-compliant otherwise.
+//! every KMS action (`kms:*`, `*`, `kms*`, `*:*`, any pattern or list
+//! reaching every action, or a `NotAction` that leaves administrative
+//! actions in) to any principal other than the key's own account root;
+//! when one principal other than the root may both administer the key
+//! (PutKeyPolicy, ScheduleKeyDeletion, Enable*, Disable*, Create/Update/
+//! DeleteAlias, ImportKeyMaterial, ReplicateKey, TagResource, ... —
+//! `kms:CreateGrant` is not one) and use it (Encrypt, Decrypt, ReEncrypt*,
+//! GenerateDataKey*, Sign, Verify, GenerateMac, VerifyMac,
+//! DeriveSharedSecret), unless it is listed in `allowedCombinedPrincipals`;
+//! or when a Deny statement uses `NotPrincipal` (which denies by exclusion,
+//! and breaks as soon as a principal is renamed). A principal may do what
+//! a statement naming it allows, what a statement for `"*"` or a
+//! `NotPrincipal` allows when its conditions may hold for that principal
+//! (its account and ARN), and what a statement naming a foreign account's
+//! root allows (that account's IAM policies decide); `"*"` itself is
+//! flagged when statements reachable by anyone both administer and use.
+//! Deny statements never make a key non-compliant otherwise.
+//!
+//! COMPLIANT proves: within the key policy, no principal but the account
+//! root both administers and uses the key. It does not prove: anything
+//! about what the account's IAM policies give through the root's
+//! delegation, nor about grants.
 //!
 //! ## Why
 //! The AWS KMS best practices ask for least privilege in key policies and
@@ -33,7 +45,9 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
-use atrest_common::policy::{Effect, Policy, Principal, ADMIN_ACTIONS, CRYPTO_ACTIONS};
+use atrest_common::policy::actions::{ADMIN_ACTIONS, CRYPTO_ACTIONS};
+use atrest_common::policy::conditions::Context;
+use atrest_common::policy::{Effect, Policy, Principal, Statement};
 use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
 use crate::key_rules::{judge_key_policy, statement_name, verdict_of, KeyJudge, KeyRule, KEY};
@@ -70,12 +84,39 @@ pub struct KmsKeyPolicySeparationOfDuties;
 
 pub static RULE: KeyRule<KmsKeyPolicySeparationOfDuties> = KeyRule::new(&SPEC, KmsKeyPolicySeparationOfDuties);
 
+/// Whether Allow `st` may reach `p` (a principal named somewhere in the
+/// policy, or `"*"` for "anyone").
+fn may_reach(st: &Statement, p: &Principal, account: &str) -> bool {
+    let context = if *p == Principal::Public {
+        Context::unknown()
+    } else {
+        p.request_context()
+    };
+    if !st.conditions_in(&context).can_be_true {
+        return false;
+    }
+    match (&st.principals, &st.not_principals) {
+        (Some(listed), _) => listed.iter().any(|q| {
+            q == p
+                || *q == Principal::Public
+                // A foreign root: that account's IAM policies may pass it to `p`.
+                || (*p != Principal::Public
+                    && q.is_account_root()
+                    && !q.is_root_of(account)
+                    && q.account().is_some()
+                    && q.account() == p.account())
+        }),
+        (None, Some(excluded)) => *p == Principal::Public || !excluded.contains(p),
+        (None, None) => false,
+    }
+}
+
 /// Judges a key policy; `account` is the key's own account.
 pub fn judge_policy(policy: &Policy, account: &str, allowed_combined: &[String]) -> Verdict {
     let mut problems = Vec::new();
-    let mut admins: BTreeSet<Principal> = BTreeSet::new();
-    let mut users: BTreeSet<Principal> = BTreeSet::new();
     let mut flagged: BTreeSet<Principal> = BTreeSet::new();
+    // Everyone the policy names (but the key's root), and "anyone".
+    let mut candidates: BTreeSet<Principal> = BTreeSet::new();
     for (i, st) in policy.statements.iter().enumerate() {
         let name = statement_name(i, st.sid.as_deref());
         if st.effect == Effect::Deny {
@@ -84,11 +125,11 @@ pub fn judge_policy(policy: &Policy, account: &str, allowed_combined: &[String])
             }
             continue;
         }
+        let admin = ADMIN_ACTIONS.iter().any(|a| st.covers_action(a));
         for p in st.reached_principals() {
             if p.is_root_of(account) {
                 continue;
             }
-            let admin = ADMIN_ACTIONS.iter().any(|a| st.covers_action(a));
             if st.covers_all_kms_actions() {
                 problems.push(format!("{name} grants every KMS action to {}", p.describe()));
                 flagged.insert(p.clone());
@@ -99,23 +140,24 @@ pub fn judge_policy(policy: &Policy, account: &str, allowed_combined: &[String])
                 ));
                 flagged.insert(p.clone());
             }
-            if admin {
-                admins.insert(p.clone());
-            }
-            if CRYPTO_ACTIONS.iter().any(|a| st.covers_action(a)) {
-                users.insert(p);
-            }
+            candidates.insert(p);
         }
     }
-    for p in admins.intersection(&users) {
+    let allows = |p: &Principal, actions: &[&str]| {
+        policy.statements.iter().any(|st| {
+            st.effect == Effect::Allow && actions.iter().any(|a| st.covers_action(a)) && may_reach(st, p, account)
+        })
+    };
+    for p in &candidates {
         let allowed = allowed_combined.iter().any(|a| *a == p.describe());
-        if !allowed && !flagged.contains(p) {
+        if !allowed && !flagged.contains(p) && allows(p, ADMIN_ACTIONS) && allows(p, CRYPTO_ACTIONS) {
             problems.push(format!("{} may both administer and use the key", p.describe()));
         }
     }
     verdict_of(
         problems,
-        "Only the account root holds every KMS action; administrators and users are separate.",
+        "Only the account root holds every KMS action; administrators and users are separate (IAM policies and \
+         grants are not judged).",
     )
 }
 

@@ -118,21 +118,29 @@ async fn mfa_on_critical_actions_on_moto() {
         }
         s
     };
+    // The root keeps everything but the critical actions, so the role's
+    // own statement decides.
+    let root_without_critical = json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")},
+        "Resource": "*", "NotAction": atrest_rules::kms_key_policy_mfa_critical_actions::CRITICAL_ACTIONS});
     let guarded = key_with_policy(
         &moto,
         json!([
-            root_statement(),
+            root_without_critical,
             statement(Some(json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}})))
         ]),
     )
     .await;
-    let open = key_with_policy(&moto, json!([root_statement(), statement(None)])).await;
+    let open = key_with_policy(&moto, json!([root_without_critical, statement(None)])).await;
+    // The default policy leaves MFA to IAM policies: not enforced.
+    let delegated = key_with_policy(&moto, json!([root_statement()])).await;
     let rule = &atrest_rules::kms_key_policy_mfa_critical_actions::RULE;
     let recorded = sweep(&moto, rule, json!({})).await;
     let got = by_id(&recorded);
     assert_eq!(got[&guarded], "COMPLIANT");
     assert_eq!(got[&open], "NON_COMPLIANT");
     assert!(annotation(&recorded, &open).contains("may kms:PutKeyPolicy, kms:ScheduleKeyDeletion without MFA"));
+    assert_eq!(got[&delegated], "NON_COMPLIANT");
+    assert!(annotation(&recorded, &delegated).contains("(root delegation) may kms:PutKeyPolicy"));
     deleted_key_is_not_applicable(&moto, rule).await;
 }
 

@@ -1,11 +1,17 @@
 //! Key policies read with IAM's semantics: `Action` / `NotAction` with
 //! case-insensitive wildcards, every `Principal` form (`"*"`, `{"AWS": "*"}`,
 //! account ids, ARNs, lists, `Service`, `Federated`, `CanonicalUser`),
-//! `NotPrincipal`, string-or-list values everywhere, and conditions.
+//! `NotPrincipal`, string-or-list values everywhere, and conditions
+//! ([`conditions`]: the operators' semantics over possible requests).
+
+pub mod actions;
+pub mod conditions;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+
+use conditions::{Context, Holds};
 
 /// `Effect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +70,37 @@ impl Principal {
             Principal::Federated(s) => format!("federated {s}"),
             Principal::Canonical(s) => format!("canonical user {s}"),
         }
+    }
+}
+
+impl Principal {
+    /// What calling as this principal fixes in the request context: its
+    /// account (`aws:PrincipalAccount`, `kms:CallerAccount`) and, for a
+    /// named IAM role or user, `aws:PrincipalArn`. An account root stands
+    /// for every principal of the account that IAM policies allow, so its
+    /// `aws:PrincipalArn` is left open; so is everything about `"*"`.
+    pub fn request_context(&self) -> Context {
+        let mut context = Context::unknown();
+        if let Some(account) = self.account() {
+            for key in ["aws:PrincipalAccount", "kms:CallerAccount"] {
+                context = context.with(key, [Holds::value(account)]);
+            }
+        }
+        match self {
+            Principal::Aws(arn) if arn.starts_with("arn:") && !arn.ends_with(":root") => {
+                context.with("aws:PrincipalArn", [Holds::value(arn.clone())])
+            }
+            Principal::Service(name) => context
+                .with("aws:PrincipalServiceName", [Holds::value(name.clone())])
+                .with("aws:PrincipalIsAWSService", [Holds::value("true")]),
+            _ => context,
+        }
+    }
+
+    /// Whether this is an account root (`ACCOUNT` or `arn:…:iam::ACCOUNT:root`):
+    /// in a key policy, every principal of that account its IAM policies allow.
+    pub fn is_account_root(&self) -> bool {
+        self.account().is_some_and(|a| self.is_root_of(a))
     }
 }
 
@@ -213,16 +250,23 @@ impl Statement {
         }
     }
 
-    /// Whether the statement covers every KMS action (`*`, `kms:*`, or a
-    /// NotAction that excludes no KMS action).
+    /// Whether the statement covers every KMS action: any action pattern
+    /// (`*`, `kms:*`, `kms*`, `km?:*`, `*:*`, ...) or a `NotAction` that
+    /// reaches every action of [`actions::KMS_ACTIONS`].
     pub fn covers_all_kms_actions(&self) -> bool {
-        match (&self.actions, &self.not_actions) {
-            (Some(patterns), _) => patterns.iter().any(|p| p == "*" || p.eq_ignore_ascii_case("kms:*")),
-            (None, Some(excluded)) => !excluded
-                .iter()
-                .any(|p| p == "*" || p.to_ascii_lowercase().starts_with("kms:")),
-            (None, None) => false,
-        }
+        actions::KMS_ACTIONS.iter().all(|a| self.covers_action(a))
+    }
+
+    /// What the statement's conditions may evaluate to in `context`.
+    pub fn conditions_in(&self, context: &conditions::Context) -> conditions::Possible {
+        conditions::evaluate_block(&self.conditions, context)
+    }
+
+    /// Whether any of the statement's conditions names `key`.
+    pub fn mentions_condition_key(&self, key: &str) -> bool {
+        self.conditions
+            .values()
+            .any(|keys| keys.contains_key(&key.to_ascii_lowercase()))
     }
 
     /// The values of a condition key under one operator.
@@ -232,6 +276,29 @@ impl Statement {
             .find(|(op, _)| op.eq_ignore_ascii_case(operator))
             .and_then(|(_, keys)| keys.get(&key.to_ascii_lowercase()))
             .map(Vec::as_slice)
+    }
+
+    /// Whether the statement's principal element surely includes `p`
+    /// (for a Deny: whether it surely applies to `p`). `"*"` includes
+    /// everyone; a named principal only itself (an account root is not
+    /// taken to include the account's roles and users, whatever its effect
+    /// would be); a `NotPrincipal` everyone it cannot exclude — none of
+    /// the listed principals may be `p` or share `p`'s account.
+    pub fn surely_includes(&self, p: &Principal) -> bool {
+        match (&self.principals, &self.not_principals) {
+            (Some(listed), _) => listed
+                .iter()
+                .any(|q| *q == Principal::Public || (q == p && !p.is_account_root())),
+            (None, Some(excluded)) => {
+                if *p == Principal::Public {
+                    return excluded.is_empty();
+                }
+                !excluded
+                    .iter()
+                    .any(|q| q == p || *q == Principal::Public || (q.account().is_some() && q.account() == p.account()))
+            }
+            (None, None) => false,
+        }
     }
 
     /// The principals an Allow reaches: its `Principal`, or anyone for a
@@ -248,8 +315,19 @@ impl Statement {
 /// IAM wildcard matching (`*` any run, `?` one character), case-insensitive
 /// as IAM compares action names.
 pub fn wildcard_match(pattern: &str, value: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let v: Vec<char> = value.to_lowercase().chars().collect();
+    wildcard_match_case(pattern, value, false)
+}
+
+/// Wildcard matching, case-sensitive (`StringLike`, `ArnLike`) or not.
+pub fn wildcard_match_case(pattern: &str, value: &str, case_sensitive: bool) -> bool {
+    let fold = |s: &str| -> Vec<char> {
+        if case_sensitive {
+            s.chars().collect()
+        } else {
+            s.to_lowercase().chars().collect()
+        }
+    };
+    let (p, v) = (fold(pattern), fold(value));
     let (mut pi, mut vi) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while vi < v.len() {
@@ -273,44 +351,6 @@ pub fn wildcard_match(pattern: &str, value: &str) -> bool {
     }
     pi == p.len()
 }
-
-/// The administrative KMS actions on a key (everything that changes who
-/// may do what, or the key's life; `kms:CreateGrant` is not among them).
-pub const ADMIN_ACTIONS: &[&str] = &[
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:UpdateAlias",
-    "kms:PutKeyPolicy",
-    "kms:UpdateKeyDescription",
-    "kms:UpdatePrimaryRegion",
-    "kms:EnableKey",
-    "kms:DisableKey",
-    "kms:EnableKeyRotation",
-    "kms:DisableKeyRotation",
-    "kms:DeleteImportedKeyMaterial",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-];
-
-/// The cryptographic uses of a key.
-pub const CRYPTO_ACTIONS: &[&str] = &[
-    "kms:Encrypt",
-    "kms:Decrypt",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:GenerateDataKeyPair",
-    "kms:GenerateDataKeyPairWithoutPlaintext",
-];
-
-/// The critical actions that must need MFA.
-pub const CRITICAL_ACTIONS: &[&str] = &[
-    "kms:PutKeyPolicy",
-    "kms:ScheduleKeyDeletion",
-    "kms:DeleteAlias",
-    "kms:DeleteImportedKeyMaterial",
-];
 
 #[cfg(test)]
 mod tests {
