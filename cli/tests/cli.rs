@@ -202,7 +202,15 @@ fn rules_lists_the_catalogue() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(params, ["kmsKeyArns", "allowAwsManagedKeys", "assumeExecutionRole"]);
+    assert_eq!(
+        params,
+        [
+            "kmsKeyArns",
+            "allowAwsManagedKeys",
+            "trustedKeyAccounts",
+            "assumeExecutionRole"
+        ]
+    );
     assert_eq!(ebs["pciDss"]["v4.0"][0], "3.5.1");
 
     let o = atrest(&["rules"]);

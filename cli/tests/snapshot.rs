@@ -70,11 +70,7 @@ fn the_bundled_snapshot_is_judged_offline() {
         "CostCenter: resource=Payments, key=Finance"
     );
     assert_eq!(
-        find(
-            &findings,
-            "kms-key-not-pending-deletion",
-            "4d5e6f70-8192-4a3b-8c4d-5e6f70819203"
-        )["compliance"],
+        find(&findings, "kms-key-usable", "4d5e6f70-8192-4a3b-8c4d-5e6f70819203")["compliance"],
         "NON_COMPLIANT"
     );
     // Offline, whether a function has environment variables cannot be known:

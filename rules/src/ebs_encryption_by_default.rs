@@ -7,10 +7,16 @@
 //! (`AWS::::Account`, resource id the account id). Unlike the managed rule
 //! EC2_EBS_ENCRYPTION_BY_DEFAULT, it also judges the default key.
 //!
-//! A customer-managed key that is disabled or pending deletion still counts
-//! as customer-managed here: the data is encrypted under a key the
-//! organisation controls. The key's own state is judged by
-//! `kms-key-not-pending-deletion`.
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
 //!
 //! ## Why
 //! Encryption by default makes every new volume and snapshot copy encrypted
@@ -21,6 +27,8 @@
 //! ## Parameters
 //! - `kmsKeyArns` (optional): the allowed default keys.
 //! - `allowAwsManagedKeys` (default `false`): accept `alias/aws/ebs`.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
 //!
 //! ## NOT_APPLICABLE when
 //! Never: every account and region has a setting.
@@ -30,7 +38,7 @@ use atrest_common::{
     AwsError, ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS};
+use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 
 const ACCOUNT: &str = "AWS::::Account";
 
@@ -43,7 +51,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         change: false,
         periodic: true,
     },
-    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS],
+    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, TRUSTED_KEY_ACCOUNTS],
     own_iam_actions: &[
         "ec2:GetEbsDefaultKmsKeyId",
         "ec2:GetEbsEncryptionByDefault",

@@ -6,10 +6,16 @@
 //! ARNs before comparing). Unlike the managed rule ENCRYPTED_VOLUMES, it
 //! covers unattached volumes too, and rejects the AWS-managed `aws/ebs` key.
 //!
-//! A customer-managed key that is disabled or pending deletion still counts
-//! as customer-managed here: the data is encrypted under a key the
-//! organisation controls. The key's own state is judged by
-//! `kms-key-not-pending-deletion`.
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
 //!
 //! ## Why
 //! A customer-managed key puts access to the data under a key policy the
@@ -22,6 +28,8 @@
 //! ## Parameters
 //! - `kmsKeyArns` (optional): the allowed keys.
 //! - `allowAwsManagedKeys` (default `false`): accept AWS-managed keys.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
 //!
 //! ## NOT_APPLICABLE when
 //! The volume was deleted, is no longer recorded, or left the rule's scope.
@@ -29,7 +37,7 @@
 use async_trait::async_trait;
 use atrest_common::{ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict};
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS};
+use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 
 const VOLUME: &str = "AWS::EC2::Volume";
 
@@ -41,7 +49,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         change: true,
         periodic: true,
     },
-    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS],
+    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, TRUSTED_KEY_ACCOUNTS],
     own_iam_actions: &["ec2:DescribeVolumes", "kms:DescribeKey"],
     pci_dss: PciDss {
         v3_2_1: &["3.4", "3.5"],

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::{Error, KeyFacts, Lookup, RuleContext, Verdict};
 
+use crate::key_rules::key_account;
+
 /// `kmsKeyArns`: the optional allow-list.
 pub const KMS_KEY_ARNS: ParamSpec = ParamSpec {
     name: "kmsKeyArns",
@@ -25,6 +27,50 @@ pub const ALLOW_AWS_MANAGED_KEYS: ParamSpec = ParamSpec {
     required: false,
     description: "Accept AWS-managed keys (alias/aws/...) as well as customer-managed ones.",
 };
+
+/// `trustedKeyAccounts`: accounts besides the evaluated one whose keys count.
+pub const TRUSTED_KEY_ACCOUNTS: ParamSpec = ParamSpec {
+    name: "trustedKeyAccounts",
+    kind: ParamKind::List,
+    default: None,
+    required: false,
+    description: "Comma-separated account ids besides the evaluated account whose customer-managed keys may protect \
+                  the data. Empty: only the evaluated account's keys.",
+};
+
+/// Who may own the key: the evaluated account (when known) and the
+/// trusted ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyOwners<'a> {
+    pub evaluated: Option<&'a str>,
+    pub trusted: &'a [String],
+}
+
+impl KeyOwners<'_> {
+    fn judge(&self, subject: &str, facts: &KeyFacts) -> Option<Verdict> {
+        let Some(owner) = key_account(facts) else {
+            return Some(Verdict::non_compliant(format!(
+                "{subject} uses KMS key {}, whose owning account cannot be told: ownership cannot be verified.",
+                facts.arn
+            )));
+        };
+        if self.evaluated == Some(owner.as_str()) || self.trusted.contains(&owner) {
+            return None;
+        }
+        Some(Verdict::non_compliant(match self.evaluated {
+            Some(_) => format!(
+                "{subject} is encrypted with KMS key {} of account {owner}, which is neither the evaluated account \
+                 nor one of trustedKeyAccounts.",
+                facts.arn
+            ),
+            None => format!(
+                "{subject} is encrypted with KMS key {} of account {owner}; the evaluated account is unknown and \
+                 {owner} is not one of trustedKeyAccounts: ownership cannot be verified.",
+                facts.arn
+            ),
+        }))
+    }
+}
 
 /// One entry of the allow-list, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,12 +111,17 @@ pub async fn allow_list(ctx: &RuleContext<'_>) -> Result<Vec<Allowed>, Error> {
 pub async fn judge_key(ctx: &RuleContext<'_>, subject: &str, key_ref: &str) -> Result<Verdict, Error> {
     let lookup = ctx.keys.key(key_ref).await?;
     let allowed = allow_list(ctx).await?;
+    let owners = KeyOwners {
+        evaluated: ctx.account_id,
+        trusted: ctx.params.list(TRUSTED_KEY_ACCOUNTS.name),
+    };
     Ok(key_verdict(
         subject,
         key_ref,
         &lookup,
         &allowed,
         ctx.params.bool(ALLOW_AWS_MANAGED_KEYS.name),
+        &owners,
     ))
 }
 
@@ -81,6 +132,7 @@ pub fn key_verdict(
     lookup: &Lookup<Arc<KeyFacts>>,
     allowed: &[Allowed],
     allow_aws_managed: bool,
+    owners: &KeyOwners<'_>,
 ) -> Verdict {
     let facts = match lookup {
         Lookup::Found(f) => f,
@@ -99,6 +151,13 @@ pub fn key_verdict(
         return Verdict::non_compliant(format!(
             "{subject} is encrypted with the AWS-managed key {key_ref}, not a customer-managed key."
         ));
+    }
+    // AWS-managed keys serve only their own account; a customer-managed key
+    // of another account puts the data under someone else's key policy.
+    if facts.is_customer_managed() {
+        if let Some(verdict) = owners.judge(subject, facts) {
+            return verdict;
+        }
     }
     if !allowed.is_empty() {
         let matches = allowed.iter().any(|a| match a {

@@ -59,11 +59,12 @@ async fn evaluate_key_item(
     item: &ConfigurationItem,
     ctx: &RuleContext<'_>,
 ) -> Result<Verdict, Error> {
-    let facts = if records_key_manager(item) {
-        KeyFacts::from_item(item)
+    let recorded = records_key_manager(item).then(|| KeyFacts::from_item(item)).flatten();
+    let facts = if let Some(facts) = recorded {
+        facts
     } else {
         let reference = item.arn.as_deref().unwrap_or(&item.resource_id);
-        match ctx.keys.key(reference).await? {
+        match ctx.keys.key_since(reference, item.require_capture_time()?).await? {
             Lookup::Found(f) => (*f).clone(),
             Lookup::NotFound(reason) | Lookup::Unreadable(reason) => {
                 return Ok(Verdict::non_compliant(format!(
@@ -108,10 +109,17 @@ pub async fn key_policy(
 ) -> Result<Result<Policy, String>, Error> {
     let text = match item.and_then(policy_from_item) {
         Some(text) => text,
-        None => match ctx.keys.policy(key).await? {
-            Lookup::Found(text) => (*text).clone(),
-            Lookup::NotFound(reason) | Lookup::Unreadable(reason) => return Ok(Err(reason)),
-        },
+        None => {
+            let lookup = match item {
+                // For the item under evaluation, nothing cached before it was recorded.
+                Some(i) => ctx.keys.policy_since(key, i.require_capture_time()?).await?,
+                None => ctx.keys.policy(key).await?,
+            };
+            match lookup {
+                Lookup::Found(text) => (*text).clone(),
+                Lookup::NotFound(reason) | Lookup::Unreadable(reason) => return Ok(Err(reason)),
+            }
+        }
     };
     Ok(Policy::parse_str(&text).map_err(|e| e.0))
 }

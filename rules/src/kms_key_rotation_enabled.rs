@@ -111,8 +111,35 @@ pub fn verdict(rotation: &Lookup<Rotation>, max_days: Option<i64>) -> Verdict {
     }
 }
 
+/// The facts applicability needs that the record lacks, if any: without
+/// them the key is not verifiable (never NOT_APPLICABLE by omission).
+pub fn missing_facts(key: &KeyFacts) -> Option<String> {
+    if !key.is_customer_managed() {
+        return None;
+    }
+    let missing: Vec<&str> = [
+        ("keySpec", &key.spec),
+        ("origin", &key.origin),
+        ("keyState", &key.state),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_empty())
+    .map(|(n, _)| n)
+    .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "The record lacks {}: whether rotation applies cannot be verified.",
+            missing.join(", ")
+        )
+    })
+}
+
 /// Judges one key whose facts are known.
-async fn judge(key: &KeyFacts, recorded: Option<Rotation>, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
+async fn judge(key: &KeyFacts, item: Option<&ConfigurationItem>, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
+    let recorded = item.and_then(rotation_from_item);
+    if let Some(reason) = missing_facts(key) {
+        return Ok(Verdict::non_compliant(reason));
+    }
     if let Some(reason) = not_applicable(key) {
         return Ok(Verdict::not_applicable(reason));
     }
@@ -121,7 +148,11 @@ async fn judge(key: &KeyFacts, recorded: Option<Rotation>, ctx: &RuleContext<'_>
     // or the period when a maximum is asked for).
     let rotation = match recorded {
         Some(r) if r.period_days.is_some() || max_days.is_none() || !r.enabled => Lookup::Found(r),
-        _ => ctx.keys.rotation(key).await?,
+        // For the item under evaluation, nothing cached before it was recorded.
+        _ => match item {
+            Some(i) => ctx.keys.rotation_since(key, i.require_capture_time()?).await?,
+            None => ctx.keys.rotation(key).await?,
+        },
     };
     Ok(verdict(&rotation, max_days))
 }
@@ -134,6 +165,6 @@ impl KeyJudge for KmsKeyRotationEnabled {
         item: Option<&ConfigurationItem>,
         ctx: &RuleContext<'_>,
     ) -> Result<Verdict, Error> {
-        judge(key, item.and_then(rotation_from_item), ctx).await
+        judge(key, item, ctx).await
     }
 }

@@ -8,10 +8,20 @@
 //! sweeping), keeps the count only, and drops the values at once: they are
 //! never logged, stored or reported.
 //!
-//! A customer-managed key that is disabled or pending deletion still counts
-//! as customer-managed here: the data is encrypted under a key the
-//! organisation controls. The key's own state is judged by
-//! `kms-key-not-pending-deletion`.
+//! When Lambda reports an `Environment.Error` instead of the variables
+//! (the caller may not decrypt them, or their key is disabled), the
+//! function has variables, and its key is judged as for any other.
+//!
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
 //!
 //! ## Why
 //! Environment variables often carry connection strings and tokens. Without
@@ -22,6 +32,8 @@
 //! ## Parameters
 //! - `kmsKeyArns` (optional): the allowed keys.
 //! - `allowAwsManagedKeys` (default `false`): accept Lambda's AWS-managed key.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
 //! - `requireKeyWithoutEnvironment` (default `false`): also require a
 //!   customer-managed key on functions without environment variables.
 //!
@@ -36,7 +48,9 @@ use atrest_common::{
     AwsError, AwsErrorKind, ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS};
+use aws_sdk_lambda::types::EnvironmentResponse;
+
+use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 
 const FUNCTION: &str = "AWS::Lambda::Function";
 
@@ -57,7 +71,12 @@ pub static SPEC: RuleSpec = RuleSpec {
         change: true,
         periodic: true,
     },
-    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, REQUIRE_KEY_WITHOUT_ENVIRONMENT],
+    parameters: &[
+        KMS_KEY_ARNS,
+        ALLOW_AWS_MANAGED_KEYS,
+        TRUSTED_KEY_ACCOUNTS,
+        REQUIRE_KEY_WITHOUT_ENVIRONMENT,
+    ],
     own_iam_actions: &[
         "kms:DescribeKey",
         "lambda:GetFunctionConfiguration",
@@ -79,24 +98,47 @@ pub static RULE: LambdaEnvEncrypted = LambdaEnvEncrypted;
 /// they hold) and its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
-    pub variables: usize,
+    pub variables: Variables,
     pub kms_key_arn: Option<String>,
 }
 
-/// Counts the variables of an environment; the values are not copied.
-fn count(variables: Option<&std::collections::HashMap<String, String>>) -> usize {
-    variables.map_or(0, |v| v.len())
+/// What Lambda says of a function's environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Variables {
+    /// This many (values dropped).
+    Count(usize),
+    /// Lambda could not decrypt them (`Environment.Error`, with its error
+    /// code): the variables exist, how many is unknown.
+    Unreadable(String),
+}
+
+/// Counts the variables of an environment; the values are not copied. An
+/// `Error` in the environment (the caller may not decrypt, or the key is
+/// disabled) means variables exist that could not be read.
+fn count(environment: Option<&EnvironmentResponse>) -> Variables {
+    match environment {
+        Some(env) if env.error().is_some() => Variables::Unreadable(
+            env.error()
+                .and_then(|e| e.error_code())
+                .unwrap_or("an unnamed error")
+                .to_owned(),
+        ),
+        Some(env) => Variables::Count(env.variables().map_or(0, |v| v.len())),
+        None => Variables::Count(0),
+    }
 }
 
 /// Judges one function.
 pub async fn judge(f: &Function, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-    if f.variables == 0 && !ctx.params.bool(REQUIRE_KEY_WITHOUT_ENVIRONMENT.name) {
-        return Ok(Verdict::not_applicable("The function has no environment variables."));
-    }
-    let subject = if f.variables == 0 {
-        "The function (no environment variables)".to_owned()
-    } else {
-        format!("The function's {} environment variable(s)", f.variables)
+    let subject = match &f.variables {
+        Variables::Count(0) if !ctx.params.bool(REQUIRE_KEY_WITHOUT_ENVIRONMENT.name) => {
+            return Ok(Verdict::not_applicable("The function has no environment variables."))
+        }
+        Variables::Count(0) => "The function (no environment variables)".to_owned(),
+        Variables::Count(n) => format!("The function's {n} environment variable(s)"),
+        Variables::Unreadable(code) => {
+            format!("The function's environment variables (Lambda reports {code} reading them)")
+        }
     };
     match &f.kms_key_arn {
         Some(key) => judge_key(ctx, &subject, key).await,
@@ -127,7 +169,7 @@ impl Rule for LambdaEnvEncrypted {
         let lambda = atrest_common::aws_client!(ctx.aws()?, aws_sdk_lambda);
         // Config does not record environment variables: ask for the count.
         let variables = match lambda.get_function_configuration().function_name(name).send().await {
-            Ok(out) => count(out.environment().and_then(|e| e.variables())),
+            Ok(out) => count(out.environment()),
             Err(e) => {
                 let err = AwsError::from_sdk("lambda", "GetFunctionConfiguration", &e);
                 return match err.kind {
@@ -158,7 +200,7 @@ impl Rule for LambdaEnvEncrypted {
                 .filter_map(|f| {
                     let name = f.function_name()?.to_owned();
                     let function = Function {
-                        variables: count(f.environment().and_then(|e| e.variables())),
+                        variables: count(f.environment()),
                         kms_key_arn: f.kms_key_arn().filter(|k| !k.is_empty()).map(str::to_owned),
                     };
                     Some((name, function))

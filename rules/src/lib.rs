@@ -16,7 +16,6 @@ pub mod ebs_encryption_by_default;
 #[cfg(feature = "ec2")]
 pub mod ebs_volume_encrypted;
 pub mod kms_alias_naming;
-pub mod kms_key_not_pending_deletion;
 pub mod kms_key_policy_mfa_critical_actions;
 pub mod kms_key_policy_no_untrusted_access;
 pub mod kms_key_policy_separation_of_duties;
@@ -29,6 +28,7 @@ pub mod kms_key_rotation_enabled;
     feature = "lambda"
 ))]
 pub mod kms_key_tags_aligned;
+pub mod kms_key_usable;
 #[cfg(feature = "lambda")]
 pub mod lambda_env_encrypted;
 #[cfg(feature = "rds")]
@@ -63,7 +63,7 @@ pub static ALL: &[&dyn Rule] = &[
     &kms_key_policy_no_untrusted_access::RULE,
     &kms_key_policy_mfa_critical_actions::RULE,
     &kms_alias_naming::RULE,
-    &kms_key_not_pending_deletion::RULE,
+    &kms_key_usable::RULE,
     #[cfg(feature = "ec2")]
     &ebs_encryption_by_default::RULE,
 ];

@@ -7,10 +7,16 @@
 //! RDS_SNAPSHOT_ENCRYPTED accept the AWS-managed `aws/rds` key; this rule
 //! does not (unless `allowAwsManagedKeys`).
 //!
-//! A customer-managed key that is disabled or pending deletion still counts
-//! as customer-managed here: the data is encrypted under a key the
-//! organisation controls. The key's own state is judged by
-//! `kms-key-not-pending-deletion`.
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
 //!
 //! ## Why
 //! Databases hold the account data PCI DSS is about. A customer-managed key
@@ -22,6 +28,8 @@
 //! - `kmsKeyArns` (optional): the allowed keys.
 //! - `allowAwsManagedKeys` (default `false`): accept the AWS-managed
 //!   `aws/rds` key.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
 //!
 //! ## NOT_APPLICABLE when
 //! The resource was deleted, is no longer recorded, or left the rule's scope.
@@ -31,7 +39,7 @@ use atrest_common::{
     AwsError, ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS};
+use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 
 const INSTANCE: &str = "AWS::RDS::DBInstance";
 const CLUSTER: &str = "AWS::RDS::DBCluster";
@@ -47,7 +55,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         change: true,
         periodic: true,
     },
-    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS],
+    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, TRUSTED_KEY_ACCOUNTS],
     own_iam_actions: &[
         "kms:DescribeKey",
         "rds:DescribeDBClusterSnapshots",

@@ -6,12 +6,21 @@
 //! when given — and, when `requireBucketKey` is `true`, an SSE-KMS bucket
 //! uses an S3 Bucket Key. SSE-S3 (`AES256`), the default of every bucket
 //! since January 2023, does not pass: its keys are not under the
-//! organisation's control.
+//! organisation's control. The key must be named by its full key ARN: S3
+//! resolves a key id, an alias or an alias ARN in the account of whoever
+//! writes the object, so a cross-account writer's objects would land under
+//! a key of its own.
 //!
-//! A customer-managed key that is disabled or pending deletion still counts
-//! as customer-managed here: the data is encrypted under a key the
-//! organisation controls. The key's own state is judged by
-//! `kms-key-not-pending-deletion`.
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
 //!
 //! ## Why
 //! With a customer-managed key, reading an object needs both S3 and KMS
@@ -24,6 +33,8 @@
 //! - `kmsKeyArns` (optional): the allowed keys.
 //! - `allowAwsManagedKeys` (default `false`): accept the AWS-managed
 //!   `aws/s3` key.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
 //! - `requireBucketKey` (default `false`): SSE-KMS buckets must enable an
 //!   S3 Bucket Key (DSSE-KMS does not support bucket keys and is exempt).
 //!
@@ -31,13 +42,14 @@
 //! The bucket was deleted, is no longer recorded, or left the rule's scope.
 
 use async_trait::async_trait;
+use atrest_common::keys::is_aws_managed_alias;
 use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::{
     AwsError, AwsErrorKind, ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 use serde_json::Value;
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS};
+use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 
 const BUCKET: &str = "AWS::S3::Bucket";
 
@@ -58,7 +70,12 @@ pub static SPEC: RuleSpec = RuleSpec {
         change: true,
         periodic: true,
     },
-    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, REQUIRE_BUCKET_KEY],
+    parameters: &[
+        KMS_KEY_ARNS,
+        ALLOW_AWS_MANAGED_KEYS,
+        TRUSTED_KEY_ACCOUNTS,
+        REQUIRE_BUCKET_KEY,
+    ],
     own_iam_actions: &[
         "kms:DescribeKey",
         "s3:GetEncryptionConfiguration",
@@ -156,9 +173,22 @@ pub async fn judge(encryption: Option<&DefaultEncryption>, ctx: &RuleContext<'_>
         ));
     }
     match &enc.key {
+        // `aws/s3` is every writer's own anyway: judged as AWS-managed.
+        Some(key) if !is_key_arn(key) && !is_aws_managed_alias(key) => Ok(Verdict::non_compliant(format!(
+            "Bucket default encryption names KMS key `{key}` without its full key ARN: S3 resolves it in the \
+             writer's account, so objects written from other accounts land under their keys."
+        ))),
         Some(key) => judge_key(ctx, subject, key).await,
         None => judge_key(ctx, subject, "alias/aws/s3").await,
     }
+}
+
+/// A full key ARN (`arn:PARTITION:kms:REGION:ACCOUNT:key/ID`); not an alias
+/// ARN, whose alias anyone allowed to may re-point.
+pub fn is_key_arn(reference: &str) -> bool {
+    let fields: Vec<&str> = reference.splitn(6, ':').collect();
+    matches!(fields.as_slice(), ["arn", _, "kms", _, account, resource]
+        if !account.is_empty() && resource.starts_with("key/") && resource.len() > 4)
 }
 
 #[async_trait]

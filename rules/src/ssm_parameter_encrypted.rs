@@ -9,10 +9,16 @@
 //! DescribeParameters, which returns names, types and keys but never values.
 //! No parameter value is ever read (no `ssm:GetParameter*`).
 //!
-//! A customer-managed key that is disabled or pending deletion still counts
-//! as customer-managed here: the data is encrypted under a key the
-//! organisation controls. The key's own state is judged by
-//! `kms-key-not-pending-deletion`.
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
 //!
 //! ## Why
 //! A SecureString under the AWS-managed `aws/ssm` key can be decrypted by
@@ -24,6 +30,8 @@
 //! ## Parameters
 //! - `kmsKeyArns` (optional): the allowed keys.
 //! - `allowAwsManagedKeys` (default `false`): accept `alias/aws/ssm`.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
 //! - `sensitiveNamePattern` (case-insensitive regular expression; default
 //!   `password|passwd|secret|token|api[_-]?key|private[_-]?key|credential`):
 //!   names of `String` / `StringList` parameters that must not exist in
@@ -39,7 +47,7 @@ use atrest_common::{
     AwsError, ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
 };
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS};
+use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 
 const PARAMETER: &str = "AWS::SSM::Parameter";
 
@@ -61,7 +69,12 @@ pub static SPEC: RuleSpec = RuleSpec {
         change: false,
         periodic: true,
     },
-    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, SENSITIVE_NAME_PATTERN],
+    parameters: &[
+        KMS_KEY_ARNS,
+        ALLOW_AWS_MANAGED_KEYS,
+        TRUSTED_KEY_ACCOUNTS,
+        SENSITIVE_NAME_PATTERN,
+    ],
     own_iam_actions: &["kms:DescribeKey", "ssm:DescribeParameters"],
     pci_dss: PciDss {
         v3_2_1: &["3.4", "3.5"],

@@ -5,7 +5,9 @@
 //! Cases run offline: key facts come from the fixture's key items. For
 //! Lambda functions, whose environment Config does not record,
 //! `environmentVariables` says how many GetFunctionConfiguration reports
-//! (negative: access denied), answered by `aws-smithy-mocks`. Periodic-only
+//! (negative: access denied), answered by `aws-smithy-mocks`;
+//! `environmentError` names the error code Lambda reports instead of the
+//! variables when it cannot decrypt them. Periodic-only
 //! rules judge the item directly (Config sends them no change events).
 
 use std::path::{Path, PathBuf};
@@ -34,13 +36,29 @@ struct Fixture {
     event_left_scope: bool,
     #[serde(default)]
     environment_variables: Option<i64>,
+    #[serde(default)]
+    environment_error: Option<String>,
     annotation: String,
 }
 
-/// GetFunctionConfiguration answering with `n` variables, or access denied.
-fn lambda_environment(n: i64) -> aws_smithy_mocks::Rule {
+/// GetFunctionConfiguration answering with `n` variables, or access
+/// denied, or an environment Lambda could not decrypt.
+fn lambda_environment(n: i64, error: Option<String>) -> aws_smithy_mocks::Rule {
     use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
-    use aws_sdk_lambda::types::EnvironmentResponse;
+    use aws_sdk_lambda::types::{EnvironmentError, EnvironmentResponse};
+    if let Some(code) = error {
+        return mock!(aws_sdk_lambda::Client::get_function_configuration).then_output(move || {
+            let env = EnvironmentResponse::builder()
+                .error(
+                    EnvironmentError::builder()
+                        .error_code(code.clone())
+                        .message("Lambda was unable to decrypt the environment variables")
+                        .build(),
+                )
+                .build();
+            GetFunctionConfigurationOutput::builder().environment(env).build()
+        });
+    }
     if n < 0 {
         return mock!(aws_sdk_lambda::Client::get_function_configuration)
             .sequence()
@@ -98,16 +116,25 @@ async fn judge(rule: &dyn Rule, f: &Fixture) -> Result<(Compliance, String), Str
     let invocation = Invocation::from_value(change_event(f)).map_err(|e| e.to_string())?;
     let params = Parameters::parse(rule.spec().parameters, &invocation.parameters).map_err(|e| e.to_string())?;
     let env = Environment {
-        aws: f
-            .environment_variables
-            .map(|n| mock_aws(RuleMode::MatchAny, &[&lambda_environment(n)])),
+        aws: f.environment_variables.map(|n| {
+            mock_aws(
+                RuleMode::MatchAny,
+                &[&lambda_environment(n, f.environment_error.clone())],
+            )
+        }),
         keys: KeyDirectory::new(ItemKeySource::from_items(&f.keys), DEFAULT_TTL),
     };
     if !rule.spec().triggers.change {
         let Trigger::Change(item) = &invocation.trigger else {
             return Err("fixture event is not a change".into());
         };
-        let ctx = RuleContext::new(&params, &env.keys, env.aws.as_ref(), DateTime::from_secs(0), None);
+        let ctx = RuleContext::new(
+            &params,
+            &env.keys,
+            env.aws.as_ref(),
+            DateTime::from_secs(0),
+            item.account_id.as_deref(),
+        );
         let v = rule.evaluate_item(item, &ctx).await.map_err(|e| e.to_string())?;
         return Ok((v.compliance, v.annotation.unwrap_or_default()));
     }

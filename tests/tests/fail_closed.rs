@@ -11,8 +11,12 @@ use atrest_e2e::{count_operations, evaluations, events, seed, Moto, ACCOUNT};
 use serde_json::{json, Value};
 
 async fn key(moto: &Moto, tags: &[(&str, &str)]) -> String {
+    // The default policy, and MFA enforced on the critical actions.
     let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}]});
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Resource": "*",
+         "Action": atrest_rules::kms_key_policy_mfa_critical_actions::CRITICAL_ACTIONS,
+         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]});
     let arn = seed::key_with_policy(moto, tags, Some(policy.to_string())).await;
     aws_sdk_kms::Client::new(&moto.sdk_config())
         .enable_key_rotation()

@@ -174,23 +174,27 @@ async fn alias_naming_on_moto() {
 }
 
 #[tokio::test]
-async fn not_pending_deletion_on_moto() {
+async fn key_usable_on_moto() {
     let Some(moto) = Moto::start() else { return };
     let kms = aws_sdk_kms::Client::new(&moto.sdk_config());
     let kept = key_with_policy(&moto, json!([root_statement()])).await;
     let doomed = key_with_policy(&moto, json!([root_statement()])).await;
+    let disabled = key_with_policy(&moto, json!([root_statement()])).await;
     kms.schedule_key_deletion()
         .key_id(&doomed)
         .pending_window_in_days(7)
         .send()
         .await
         .unwrap();
-    let rule = &atrest_rules::kms_key_not_pending_deletion::RULE;
+    kms.disable_key().key_id(&disabled).send().await.unwrap();
+    let rule = &atrest_rules::kms_key_usable::RULE;
     let recorded = sweep(&moto, rule, json!({})).await;
     let got = by_id(&recorded);
     assert_eq!(got[&kept], "COMPLIANT");
     assert_eq!(got[&doomed], "NON_COMPLIANT");
     assert!(annotation(&recorded, &doomed).contains("scheduled for deletion on"));
+    assert_eq!(got[&disabled], "NON_COMPLIANT");
+    assert!(annotation(&recorded, &disabled).contains("The key is disabled"));
     deleted_key_is_not_applicable(&moto, rule).await;
 }
 

@@ -3,13 +3,15 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::OnceCell;
 
 use crate::error::Error;
 
-type Entry<V> = (Instant, Arc<OnceCell<V>>);
+/// When an entry was made (monotonic, for the TTL; wall clock, to compare
+/// with the capture time of a configuration item), and its value.
+type Entry<V> = (Instant, SystemTime, Arc<OnceCell<V>>);
 
 pub(crate) struct Cache<V> {
     ttl: Duration,
@@ -24,13 +26,15 @@ impl<V: Clone> Cache<V> {
         }
     }
 
-    fn cell(&self, key: &str) -> Arc<OnceCell<V>> {
+    fn cell(&self, key: &str, not_before: Option<SystemTime>) -> Arc<OnceCell<V>> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match entries.get(key) {
-            Some((created, cell)) if created.elapsed() < self.ttl => cell.clone(),
+            Some((created, wall, cell)) if created.elapsed() < self.ttl && not_before.is_none_or(|t| *wall >= t) => {
+                cell.clone()
+            }
             _ => {
                 let cell = Arc::new(OnceCell::new());
-                entries.insert(key.to_owned(), (Instant::now(), cell.clone()));
+                entries.insert(key.to_owned(), (Instant::now(), SystemTime::now(), cell.clone()));
                 cell
             }
         }
@@ -43,7 +47,22 @@ impl<V: Clone> Cache<V> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, Error>>,
     {
-        self.cell(key).get_or_try_init(fetch).await.cloned()
+        self.cell(key, None).get_or_try_init(fetch).await.cloned()
+    }
+
+    /// [`Cache::get_or_try_init`], fetching anew unless the cached value was
+    /// fetched at or after `not_before`.
+    pub(crate) async fn get_or_try_init_since<F, Fut>(
+        &self,
+        key: &str,
+        not_before: SystemTime,
+        fetch: F,
+    ) -> Result<V, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, Error>>,
+    {
+        self.cell(key, Some(not_before)).get_or_try_init(fetch).await.cloned()
     }
 
     /// Stores a value already known, unless a live entry exists.
@@ -51,11 +70,15 @@ impl<V: Clone> Cache<V> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let live = entries
             .get(key)
-            .is_some_and(|(created, cell)| created.elapsed() < self.ttl && cell.initialized());
+            .is_some_and(|(created, _, cell)| created.elapsed() < self.ttl && cell.initialized());
         if !live {
             entries.insert(
                 key.to_owned(),
-                (Instant::now(), Arc::new(OnceCell::new_with(Some(value)))),
+                (
+                    Instant::now(),
+                    SystemTime::now(),
+                    Arc::new(OnceCell::new_with(Some(value))),
+                ),
             );
         }
     }

@@ -14,7 +14,8 @@ use crate::item::{parse_timestamp, ConfigurationItem};
 pub const KMS_KEY_TYPE: &str = "AWS::KMS::Key";
 
 struct Recorded {
-    facts: KeyFacts,
+    /// The facts, or why the item does not give them.
+    facts: Result<KeyFacts, String>,
     rotation: Option<Rotation>,
     tags: Tags,
     policy: Option<String>,
@@ -53,8 +54,9 @@ impl ItemKeySource {
         for item in items.into_iter().filter(|i| i.resource_type == KMS_KEY_TYPE) {
             let recorded = recorded(item);
             let n = source.keys.len();
-            source.index.insert(recorded.facts.arn.clone(), n);
-            source.index.insert(recorded.facts.key_id.clone(), n);
+            let (arn, key_id) = key_names(item);
+            source.index.insert(arn, n);
+            source.index.insert(key_id, n);
             source.keys.push(recorded);
         }
         source
@@ -80,34 +82,47 @@ impl ItemKeySource {
 
 fn recorded(item: &ConfigurationItem) -> Recorded {
     Recorded {
-        facts: KeyFacts::from_item(item),
+        facts: KeyFacts::from_item(item).ok_or_else(|| {
+            format!(
+                "the item of KMS key {} does not record who manages the key (keyManager)",
+                key_names(item).0
+            )
+        }),
         rotation: rotation_from_item(item),
         tags: item.tags.clone(),
         policy: policy_from_item(item),
     }
 }
 
+/// A key item's key ARN and key id.
+fn key_names(item: &ConfigurationItem) -> (String, String) {
+    let key_id = item
+        .str_field(&["keyId", "KeyId"])
+        .unwrap_or(&item.resource_id)
+        .to_owned();
+    let arn = item
+        .str_field(&["arn", "Arn"])
+        .map(str::to_owned)
+        .or_else(|| item.arn.clone())
+        .unwrap_or_else(|| key_id.clone());
+    (arn, key_id)
+}
+
 impl KeyFacts {
-    /// The facts an `AWS::KMS::Key` configuration item records. A missing
-    /// `keyManager` reads as customer-managed: callers that judge the key
-    /// itself check [`records_key_manager`] first.
-    pub fn from_item(item: &ConfigurationItem) -> Self {
+    /// The facts an `AWS::KMS::Key` configuration item records; `None` when
+    /// it does not say who manages the key (`keyManager` missing or of an
+    /// unknown value): missing facts are never read as good news. Other
+    /// missing fields read as empty, which every rule takes as unknown.
+    pub fn from_item(item: &ConfigurationItem) -> Option<Self> {
         let text = |names: &[&str]| item.str_field(names).unwrap_or_default().to_owned();
-        let key_id = item
-            .str_field(&["keyId", "KeyId"])
-            .unwrap_or(&item.resource_id)
-            .to_owned();
-        let arn = item
-            .str_field(&["arn", "Arn"])
-            .map(str::to_owned)
-            .or_else(|| item.arn.clone())
-            .unwrap_or_else(|| key_id.clone());
-        let manager = match item.str_field(&["keyManager", "KeyManager"]) {
-            Some("AWS") => KeyManager::Aws,
-            _ => KeyManager::Customer,
+        let (arn, key_id) = key_names(item);
+        let manager = match item.str_field(&["keyManager", "KeyManager"])? {
+            "AWS" => KeyManager::Aws,
+            "CUSTOMER" => KeyManager::Customer,
+            _ => return None,
         };
         let date = |names: &[&str]| item.field(names).and_then(parse_timestamp);
-        KeyFacts {
+        Some(KeyFacts {
             arn,
             key_id,
             account_id: item.account_id.clone(),
@@ -125,7 +140,7 @@ impl KeyFacts {
                 .map(str::to_owned),
             valid_to: date(&["validTo", "ValidTo"]),
             deletion_date: date(&["deletionDate", "DeletionDate"]),
-        }
+        })
     }
 }
 
@@ -181,7 +196,8 @@ fn not_recorded(reference: &str) -> String {
 impl KeySource for ItemKeySource {
     async fn describe(&self, reference: &str) -> Result<Lookup<KeyFacts>, Error> {
         Ok(match self.find(reference) {
-            Some(r) => Lookup::Found(r.facts.clone()),
+            Some(Recorded { facts: Ok(f), .. }) => Lookup::Found(f.clone()),
+            Some(Recorded { facts: Err(why), .. }) => Lookup::Unreadable(why.clone()),
             None if reference.contains("alias/") => Lookup::Unreadable(format!(
                 "alias {reference} is not among the recorded AWS::KMS::Alias items"
             )),

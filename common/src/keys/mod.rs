@@ -13,7 +13,7 @@ mod kms;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_smithy_types::DateTime;
@@ -164,6 +164,39 @@ impl KeyDirectory {
             .await
     }
 
+    /// The key's policy, read at or after `not_before` (the capture time of
+    /// the configuration item under evaluation): a policy cached before the
+    /// item was recorded may predate the change the item records.
+    pub async fn policy_since(&self, key: &KeyFacts, not_before: DateTime) -> Result<Lookup<Arc<String>>, Error> {
+        self.policies
+            .get_or_try_init_since(&key.arn, wall_time(not_before), || async {
+                Ok(arc(self.source.policy(key).await?))
+            })
+            .await
+    }
+
+    /// The key's rotation status, read at or after `not_before` (see
+    /// [`KeyDirectory::policy_since`]).
+    pub async fn rotation_since(&self, key: &KeyFacts, not_before: DateTime) -> Result<Lookup<Rotation>, Error> {
+        self.rotations
+            .get_or_try_init_since(&key.arn, wall_time(not_before), || self.source.rotation(key))
+            .await
+    }
+
+    /// The key's facts, read at or after `not_before` (see
+    /// [`KeyDirectory::policy_since`]).
+    pub async fn key_since(&self, reference: &str, not_before: DateTime) -> Result<Lookup<Arc<KeyFacts>>, Error> {
+        let reference = reference.trim();
+        if is_aws_managed_alias(reference) {
+            return Ok(Lookup::Found(Arc::new(KeyFacts::aws_managed_alias(reference))));
+        }
+        self.described
+            .get_or_try_init_since(reference, wall_time(not_before), || async {
+                Ok(arc(self.source.describe(reference).await?))
+            })
+            .await
+    }
+
     /// The key's aliases (ListAliases by key).
     pub async fn aliases(&self, key: &KeyFacts) -> Result<Lookup<Arc<Vec<String>>>, Error> {
         self.aliases
@@ -223,6 +256,12 @@ impl KeyDirectory {
             })
             .await
     }
+}
+
+/// A capture time on the wall clock (times before 1970 read as 1970).
+fn wall_time(t: DateTime) -> SystemTime {
+    let secs = u64::try_from(t.secs()).unwrap_or(0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_nanos(u64::from(t.subsec_nanos()))
 }
 
 fn arc<T>(lookup: Lookup<T>) -> Lookup<Arc<T>> {
