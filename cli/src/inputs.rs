@@ -1,8 +1,10 @@
 //! Reading the files a command is given: Config rule events, and the
 //! configuration items of snapshot, history or plain JSON files.
 
+use std::borrow::Cow;
 use std::path::Path;
 
+use atrest_common::item::parse_timestamp;
 use atrest_common::{ConfigurationItem, Invocation};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -124,6 +126,35 @@ impl Items<'_> {
         self.slices.iter().enumerate().map(|(i, slice)| self.decode(i, slice))
     }
 
+    /// The items whose flag in `keep` is set, decoded in turn.
+    pub fn decoded_where<'k>(
+        &'k self,
+        keep: &'k [bool],
+    ) -> impl Iterator<Item = Result<ConfigurationItem, CliError>> + 'k {
+        self.slices
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep.get(*i).copied().unwrap_or(true))
+            .map(|(i, slice)| self.decode(i, slice))
+    }
+
+    /// Each item's resource (type, id, account, region) and capture time,
+    /// read without decoding the rest; `None` for an item that does not
+    /// say (its full decoding names the problem).
+    pub fn versions(&self) -> Vec<Option<Version<'_>>> {
+        self.slices
+            .iter()
+            .map(|slice| {
+                let id: Identity<'_> = serde_json::from_str(slice.get()).ok()?;
+                let captured = id.capture.as_ref().and_then(parse_timestamp)?;
+                Some(Version {
+                    resource: (id.resource_type, id.resource_id, id.account, id.region),
+                    captured: (captured.secs(), captured.subsec_nanos()),
+                })
+            })
+            .collect()
+    }
+
     /// Item `i` (from 0), decoded; errors name the file and the item's
     /// position (from 1).
     fn decode(&self, i: usize, slice: &RawValue) -> Result<ConfigurationItem, CliError> {
@@ -153,6 +184,31 @@ impl Items<'_> {
         }
         Ok(out)
     }
+}
+
+/// Which resource an item records: type, id, account, region.
+pub type ResourceKey<'a> = (Cow<'a, str>, Cow<'a, str>, Option<Cow<'a, str>>, Option<Cow<'a, str>>);
+
+/// One recorded version of a resource.
+pub struct Version<'a> {
+    pub resource: ResourceKey<'a>,
+    /// The capture time (seconds, nanoseconds).
+    pub captured: (i64, u32),
+}
+
+/// The fields of an item that say which resource, and when.
+#[derive(serde::Deserialize)]
+struct Identity<'a> {
+    #[serde(rename = "resourceType", borrow)]
+    resource_type: Cow<'a, str>,
+    #[serde(rename = "resourceId", borrow)]
+    resource_id: Cow<'a, str>,
+    #[serde(rename = "awsAccountId", alias = "accountId", default, borrow)]
+    account: Option<Cow<'a, str>>,
+    #[serde(rename = "awsRegion", default, borrow)]
+    region: Option<Cow<'a, str>>,
+    #[serde(rename = "configurationItemCaptureTime", default)]
+    capture: Option<Value>,
 }
 
 /// The prefix of every resource type the key directory reads.

@@ -3,6 +3,7 @@
 //! `AWS::KMS::Alias`) items; no AWS call is made. What cannot be judged
 //! offline is reported NON_COMPLIANT with a reason, never COMPLIANT.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
@@ -10,7 +11,7 @@ use atrest_common::{
     DryRun, Environment, Error, Evaluation, Invocation, KeyDirectory, Parameters, Rule, Trigger, Verdict,
 };
 
-use crate::inputs::{ItemFile, Items};
+use crate::inputs::{ItemFile, Items, ResourceKey};
 use crate::output::{emit_report, Finding, Report};
 use crate::{exit_code, params_arg, CliError, OutputArgs};
 
@@ -46,14 +47,24 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         aws: None,
         keys: KeyDirectory::new(ItemKeySource::from_items(&key_items), DEFAULT_TTL),
     };
-    let per_rule = evaluate_items(&lists, &selected, &env)?;
+    let latest = latest_versions(&lists);
+    let per_rule = evaluate_items(&lists, &latest.keep, &selected, &env)?;
     // Only once every item was read: bad input gets its error alone.
     for note in notes {
         eprintln!("{note}");
     }
+    let mut source = Report::files(&args.files);
+    if latest.set_aside > 0 {
+        let history = format!(
+            "history: the latest version of each of {} resources judged, {} earlier versions set aside",
+            latest.resources_with_history, latest.set_aside
+        );
+        eprintln!("{history}");
+        source = format!("{source} ({history})");
+    }
     let findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     let rules = selected.iter().map(|s| s.rule.spec()).collect();
-    let report = Report::new(&findings, rules, Report::files(&args.files));
+    let report = Report::new(&findings, rules, source);
     emit_report(&report, &args.output)?;
     let code = exit_code(&findings);
     // The process ends here: freeing the findings one by one would cost
@@ -62,12 +73,67 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     Ok(code)
 }
 
+/// Which items to judge.
+struct Latest {
+    /// Per list, per item: whether it is the latest version of its resource.
+    keep: Vec<Vec<bool>>,
+    /// Earlier versions left out.
+    set_aside: usize,
+    /// Resources of which more than one version was recorded.
+    resources_with_history: usize,
+}
+
+/// Of several versions of one resource (configuration-history files, or
+/// several snapshots), only the latest by capture time is judged — the
+/// later in file order on a tie; a deleted latest version is judged as
+/// deleted (NOT_APPLICABLE), not its earlier life. Items that do not say
+/// which resource or when are kept (their decoding names the problem).
+fn latest_versions(lists: &[Items<'_>]) -> Latest {
+    let versions: Vec<_> = lists.iter().map(Items::versions).collect();
+    let mut latest: HashMap<&ResourceKey<'_>, ((i64, u32), usize, usize)> = HashMap::new();
+    let mut repeated: HashSet<&ResourceKey<'_>> = HashSet::new();
+    for (l, list) in versions.iter().enumerate() {
+        for (i, version) in list.iter().enumerate() {
+            let Some(v) = version else { continue };
+            match latest.get(&v.resource) {
+                Some((captured, _, _)) => {
+                    repeated.insert(&v.resource);
+                    if v.captured >= *captured {
+                        latest.insert(&v.resource, (v.captured, l, i));
+                    }
+                }
+                None => {
+                    latest.insert(&v.resource, (v.captured, l, i));
+                }
+            }
+        }
+    }
+    let mut keep: Vec<Vec<bool>> = versions.iter().map(|l| vec![true; l.len()]).collect();
+    let mut set_aside = 0;
+    for (l, list) in versions.iter().enumerate() {
+        for (i, version) in list.iter().enumerate() {
+            if let Some(v) = version {
+                if latest.get(&v.resource).is_some_and(|(_, ll, ii)| (*ll, *ii) != (l, i)) {
+                    keep[l][i] = false;
+                    set_aside += 1;
+                }
+            }
+        }
+    }
+    Latest {
+        keep,
+        set_aside,
+        resources_with_history: repeated.len(),
+    }
+}
+
 /// The findings of the items of `lists`, per selected rule: item by item,
 /// each decoded, judged by every rule that covers it, and dropped, so that
 /// only one item is held at a time. Any item that cannot be decoded stops
 /// the run with its error, and nothing is reported.
 fn evaluate_items(
     lists: &[Items<'_>],
+    keep: &[Vec<bool>],
     selected: &[params_arg::Selected],
     env: &Environment,
 ) -> Result<Vec<Vec<Finding>>, CliError> {
@@ -77,8 +143,8 @@ fn evaluate_items(
         .map_err(CliError::Runtime)?;
     let mut per_rule: Vec<Vec<Finding>> = selected.iter().map(|_| Vec::new()).collect();
     runtime.block_on(async {
-        for list in lists {
-            for item in list.decoded() {
+        for (list, keep) in lists.iter().zip(keep) {
+            for item in list.decoded_where(keep) {
                 let item = item?;
                 let resource_type = item.resource_type.clone();
                 let (account, region) = (item.account_id.clone(), item.aws_region.clone());

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const SNAPSHOT: &str = "examples/config-snapshot.json";
 const TAGS: &str = "kms-key-tags-aligned.tagKeys=CostCenter,Application";
@@ -292,6 +292,68 @@ fn key_items_count_wherever_they_are_and_however_they_are_written() {
     assert!(!written.contains("AWS::KMS::") && written.contains("\\u003aKey\""));
     std::fs::write(&escaped, written).unwrap();
     assert_eq!(judged(&escaped), expected);
+}
+
+/// A configuration-history file: several versions of one resource. Only
+/// the latest by capture time counts, wherever it stands in the file; a key
+/// whose latest version is its deletion no longer resolves.
+#[test]
+fn history_files_judge_the_latest_version_of_each_resource() {
+    let dir = temp_dir("history");
+    const VOLUME: &str = "vol-0a11b22c33d44e553";
+    const KEY: &str = "8a7b6c5d-4e3f-4210-9f8e-7d6c5b4a3921";
+    let history = rewritten_snapshot(&dir, "history.json", |items| {
+        let volume = items.iter().find(|i| i["resourceId"] == VOLUME).unwrap().clone();
+        let key = items
+            .iter()
+            .position(|i| i["resourceId"] == KEY && i["resourceType"] == "AWS::KMS::Key")
+            .unwrap();
+        // An older, unencrypted version of the volume, after the current one.
+        let mut older = volume;
+        older["configurationItemCaptureTime"] = json!("2026-11-01T00:00:00.000Z");
+        older["configuration"]["encrypted"] = json!(false);
+        items.push(older);
+        // The key's deletion, a day later, before its last live version.
+        let mut deleted = items[key].clone();
+        deleted["configurationItemCaptureTime"] = json!("2026-11-30T00:00:00.000Z");
+        deleted["configurationItemStatus"] = json!("ResourceDeleted");
+        deleted["configuration"] = json!(null);
+        deleted["supplementaryConfiguration"] = json!({});
+        items.insert(key, deleted);
+    });
+    let o = atrest(&[
+        "snapshot",
+        history.to_str().unwrap(),
+        "--param",
+        TAGS,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        text(&o.stderr)
+            .contains("history: the latest version of each of 2 resources judged, 2 earlier versions set aside"),
+        "{}",
+        text(&o.stderr)
+    );
+    let findings: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let of = |rule: &str, id: &str| -> Vec<&Value> {
+        findings
+            .iter()
+            .filter(|f| f["rule"] == rule && f["resourceId"] == id)
+            .collect()
+    };
+    let volume = of("ebs-volume-encrypted", VOLUME);
+    assert_eq!(volume.len(), 1, "one finding per resource: {volume:?}");
+    assert_eq!(volume[0]["compliance"], "NON_COMPLIANT");
+    assert!(
+        volume[0]["annotation"].as_str().unwrap().contains("was deleted"),
+        "{volume:?}"
+    );
+    let key = of("kms-key-usable", KEY);
+    assert_eq!(key.len(), 1);
+    assert_eq!(key[0]["compliance"], "NOT_APPLICABLE");
+    // Each resource judged once: as many findings as for the snapshot itself.
+    assert_eq!(findings.len(), 76);
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! contract (left scope, deleted items, out-of-scope types, oversized
 //! items, sweeps, stale results) around a rule's judgement.
 
-use aws_sdk_config::types::ResourceType;
+use aws_sdk_config::types::{ComplianceType, ResourceType};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
 
 use crate::aws::AwsContext;
 use crate::error::{AwsError, Error};
@@ -110,14 +112,31 @@ pub async fn run_until(
                 account,
             );
             let mut out = Outbox::new(sink, *notification_creation_time).with_deadline(deadline);
-            rule.sweep(&ctx, &mut out).await?;
-            // In TestMode nothing is recorded, so there is nothing to retire.
-            if let (Some(aws), Some(rule_name), false) = (
+            // In TestMode nothing is recorded, so there are no earlier results.
+            let recorded = match (
                 env.aws.as_ref(),
                 invocation.rule_name.as_deref(),
                 invocation.test_mode(),
             ) {
-                stale = retire_stale(rule, aws, rule_name, &mut out).await?;
+                (Some(aws), Some(rule_name), false) => Some((aws, rule_name)),
+                _ => None,
+            };
+            match rule.sweep(&ctx, &mut out).await {
+                Ok(()) => {
+                    if let Some((aws, rule_name)) = recorded {
+                        stale = retire_stale(rule, aws, rule_name, &mut out).await?;
+                    }
+                }
+                Err(Error::Deadline { reported, left }) => {
+                    // The resources past the cut were not judged: none of
+                    // their earlier COMPLIANT results may stand.
+                    if let Some((aws, rule_name)) = recorded {
+                        withdraw_unverified(rule, aws, rule_name, *notification_creation_time, &mut out).await?;
+                        out.flush().await?;
+                    }
+                    return Err(Error::Deadline { reported, left });
+                }
+                Err(e) => return Err(e),
             }
             finish(out).await?
         }
@@ -220,7 +239,8 @@ async fn retire_stale(
 ) -> Result<usize, Error> {
     let spec = rule.spec();
     let mut retired = 0;
-    for (resource_type, resource_id) in stale::earlier_results(&aws.config(), rule_name).await? {
+    let types = [ComplianceType::Compliant, ComplianceType::NonCompliant];
+    for (resource_type, resource_id) in stale::earlier_results(&aws.config(), rule_name, &types).await? {
         if spec.covers(&resource_type) && !out.has_reported(&resource_type, &resource_id) {
             let verdict = Verdict::not_applicable("The periodic sweep no longer finds this resource.");
             out.push(&resource_type, &resource_id, verdict).await?;
@@ -228,4 +248,36 @@ async fn retire_stale(
         }
     }
     Ok(retired)
+}
+
+/// After a sweep cut short by the deadline: every resource with an earlier
+/// COMPLIANT result that this sweep did not reach becomes NON_COMPLIANT,
+/// saying so — a result older than the rule's last sweep must not stand
+/// as evidence. (Earlier NON_COMPLIANT results are left: they claim
+/// nothing.) Returns how many were withdrawn.
+async fn withdraw_unverified(
+    rule: &dyn Rule,
+    aws: &AwsContext,
+    rule_name: &str,
+    sweep_time: DateTime,
+    out: &mut Outbox<'_>,
+) -> Result<usize, Error> {
+    let spec = rule.spec();
+    let when = sweep_time
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| sweep_time.secs().to_string());
+    let mut withdrawn = 0;
+    for (resource_type, resource_id) in
+        stale::earlier_results(&aws.config(), rule_name, &[ComplianceType::Compliant]).await?
+    {
+        if spec.covers(&resource_type) && !out.has_reported(&resource_type, &resource_id) {
+            let verdict = Verdict::non_compliant(format!(
+                "Not re-verified: the periodic sweep of {when} stopped at the Lambda deadline before reaching this \
+                 resource, so its earlier COMPLIANT result no longer stands."
+            ));
+            out.push(&resource_type, &resource_id, verdict).await?;
+            withdrawn += 1;
+        }
+    }
+    Ok(withdrawn)
 }

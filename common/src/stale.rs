@@ -9,18 +9,22 @@ use crate::error::{AwsError, Error};
 /// A resource the rule has a result for, as (resource type, resource id).
 pub type ResourceKey = (String, String);
 
-/// The resources with a COMPLIANT or NON_COMPLIANT result for `rule_name`
+/// The resources with a result of one of `types` for `rule_name`
 /// (GetComplianceDetailsByConfigRule, every page).
-pub async fn earlier_results(client: &aws_sdk_config::Client, rule_name: &str) -> Result<Vec<ResourceKey>, Error> {
+pub async fn earlier_results(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+    types: &[ComplianceType],
+) -> Result<Vec<ResourceKey>, Error> {
     let mut found = Vec::new();
-    let mut pages = client
+    let mut request = client
         .get_compliance_details_by_config_rule()
         .config_rule_name(rule_name)
-        .compliance_types(ComplianceType::Compliant)
-        .compliance_types(ComplianceType::NonCompliant)
-        .limit(100)
-        .into_paginator()
-        .send();
+        .limit(100);
+    for t in types {
+        request = request.compliance_types(t.clone());
+    }
+    let mut pages = request.into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("config", "GetComplianceDetailsByConfigRule", &e))?;
         for result in page.evaluation_results() {

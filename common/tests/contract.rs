@@ -441,6 +441,55 @@ async fn a_sweep_stops_before_the_deadline_and_delivers_what_it_evaluated() {
     assert!(err_message_names_what_was_left(reported, left));
 }
 
+/// A sweep cut short leaves the resources past the cut unjudged: their
+/// earlier COMPLIANT results are withdrawn (NON_COMPLIANT, saying why), not
+/// left standing as evidence.
+#[tokio::test]
+async fn a_sweep_cut_by_the_deadline_withdraws_compliant_results_it_did_not_reach() {
+    let sent = Sent::default();
+    let put = put_recorder(&sent);
+    let earlier_compliant = mock!(Client::get_compliance_details_by_config_rule)
+        .match_requests(|r| r.compliance_types() == [ComplianceType::Compliant])
+        .then_output(|| {
+            GetComplianceDetailsByConfigRuleOutput::builder()
+                .set_evaluation_results(Some(earlier(&["vol-00", "vol-49"])))
+                .build()
+        });
+    let handler = Handler::new(mock_aws(RuleMode::MatchAny, &[&put, &earlier_compliant]))
+        .with_deadline_margin(std::time::Duration::from_millis(200));
+    let mut event = load("scheduled.json");
+    event["resultToken"] = json!("token-of-a-real-invocation");
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_millis(600);
+    let err = handler
+        .handle_until(&SlowSweep, event, Some(deadline))
+        .await
+        .unwrap_err();
+    let Error::Deadline { reported, left } = err else {
+        panic!("expected a deadline error, got {err:?}")
+    };
+    assert!(left >= 1, "vol-49 was not reached");
+    let sent = sent.lock().unwrap();
+    let delivered: Vec<&aws_sdk_config::types::Evaluation> = sent.iter().flat_map(|(e, _)| e).collect();
+    // Everything swept, plus vol-49 withdrawn; vol-00 (reached) only once.
+    assert_eq!(delivered.len(), reported + 1);
+    assert_eq!(
+        delivered
+            .iter()
+            .filter(|e| e.compliance_resource_id() == "vol-00")
+            .count(),
+        1
+    );
+    let withdrawn = delivered
+        .iter()
+        .find(|e| e.compliance_resource_id() == "vol-49")
+        .expect("vol-49 withdrawn");
+    assert_eq!(withdrawn.compliance_type(), &ComplianceType::NonCompliant);
+    assert!(withdrawn
+        .annotation()
+        .unwrap_or_default()
+        .contains("stopped at the Lambda deadline before reaching this resource"));
+}
+
 fn err_message_names_what_was_left(reported: usize, left: usize) -> bool {
     let text = Error::Deadline { reported, left }.to_string();
     text.contains(&format!("{reported} evaluation(s) reported")) && text.contains(&format!("{left} resource(s)"))

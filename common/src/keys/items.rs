@@ -1,7 +1,7 @@
 //! Key facts from the `AWS::KMS::Key` configuration items of a Config
 //! snapshot: no AWS call is made.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -31,18 +31,45 @@ pub struct ItemKeySource {
     aliases: HashMap<String, String>,
     /// Whether any alias was recorded (else aliases are unknown, not absent).
     records_aliases: bool,
+    /// Key ARNs and ids whose latest item records their deletion.
+    deleted: HashSet<String>,
 }
 
 /// The resource type of a KMS alias in Config.
 pub const KMS_ALIAS_TYPE: &str = "AWS::KMS::Alias";
 
 impl ItemKeySource {
-    /// Keeps the `AWS::KMS::Key` items among `items` (others are ignored).
+    /// Keeps the `AWS::KMS::Key` and `AWS::KMS::Alias` items among `items`
+    /// (others are ignored). Of several versions of one key or alias (a
+    /// configuration-history file), the latest by capture time counts (the
+    /// later in order on a tie); a key whose latest version is a deletion
+    /// is known as deleted, and an alias so is gone.
     pub fn from_items<'a>(items: impl IntoIterator<Item = &'a ConfigurationItem>) -> Self {
         let mut source = ItemKeySource::default();
-        let items: Vec<&ConfigurationItem> = items.into_iter().filter(|i| !i.status.is_gone()).collect();
+        let mut latest: HashMap<(&str, &str), &ConfigurationItem> = HashMap::new();
+        let mut order: Vec<(&str, &str)> = Vec::new();
+        for item in items {
+            if item.resource_type != KMS_KEY_TYPE && item.resource_type != KMS_ALIAS_TYPE {
+                continue;
+            }
+            let id = (item.resource_type.as_str(), item.resource_id.as_str());
+            match latest.get(&id) {
+                Some(seen) if seen.capture_time > item.capture_time => {}
+                Some(_) => {
+                    latest.insert(id, item);
+                }
+                None => {
+                    latest.insert(id, item);
+                    order.push(id);
+                }
+            }
+        }
+        let items: Vec<&ConfigurationItem> = order.iter().filter_map(|id| latest.get(id).copied()).collect();
         for item in items.iter().filter(|i| i.resource_type == KMS_ALIAS_TYPE) {
             source.records_aliases = true;
+            if item.status.is_gone() {
+                continue;
+            }
             let name = item
                 .str_field(&["aliasName", "AliasName"])
                 .or(item.resource_name.as_deref())
@@ -52,9 +79,14 @@ impl ItemKeySource {
             }
         }
         for item in items.into_iter().filter(|i| i.resource_type == KMS_KEY_TYPE) {
+            let (arn, key_id) = key_names(item);
+            if item.status.is_gone() {
+                source.deleted.insert(arn);
+                source.deleted.insert(key_id);
+                continue;
+            }
             let recorded = recorded(item);
             let n = source.keys.len();
-            let (arn, key_id) = key_names(item);
             source.index.insert(arn, n);
             source.index.insert(key_id, n);
             source.keys.push(recorded);
@@ -71,12 +103,16 @@ impl ItemKeySource {
         self.keys.is_empty()
     }
 
-    fn find(&self, reference: &str) -> Option<&Recorded> {
+    /// The key a reference (key id or ARN, alias name or ARN) resolves to.
+    fn resolve<'a>(&'a self, reference: &'a str) -> &'a str {
         let alias = reference.split_once(":alias/").map(|(_, n)| format!("alias/{n}"));
-        let target = self.aliases.get(alias.as_deref().unwrap_or(reference));
-        self.index
-            .get(target.map_or(reference, String::as_str))
-            .map(|&i| &self.keys[i])
+        self.aliases
+            .get(alias.as_deref().unwrap_or(reference))
+            .map_or(reference, String::as_str)
+    }
+
+    fn find(&self, reference: &str) -> Option<&Recorded> {
+        self.index.get(self.resolve(reference)).map(|&i| &self.keys[i])
     }
 }
 
@@ -198,6 +234,9 @@ impl KeySource for ItemKeySource {
         Ok(match self.find(reference) {
             Some(Recorded { facts: Ok(f), .. }) => Lookup::Found(f.clone()),
             Some(Recorded { facts: Err(why), .. }) => Lookup::Unreadable(why.clone()),
+            None if self.deleted.contains(self.resolve(reference)) => Lookup::NotFound(format!(
+                "KMS key {reference} was deleted (its latest recorded configuration item says so)"
+            )),
             None if reference.contains("alias/") => Lookup::Unreadable(format!(
                 "alias {reference} is not among the recorded AWS::KMS::Alias items"
             )),
