@@ -384,6 +384,8 @@ pub struct Summary {
 pub struct RuleRow {
     pub id: &'static str,
     pub description: &'static str,
+    /// What a COMPLIANT proves and what it does not.
+    pub evidence: &'static str,
     pub compliant: usize,
     pub non_compliant: usize,
     pub not_applicable: usize,
@@ -408,6 +410,7 @@ impl Report<'_> {
                 .map(|(s, c)| RuleRow {
                     id: s.id,
                     description: s.description,
+                    evidence: s.evidence,
                     compliant: c[0],
                     non_compliant: c[1],
                     not_applicable: c[2],

@@ -19,6 +19,7 @@ pub fn manifest_entry(spec: &RuleSpec) -> Value {
     json!({
         "id": spec.id,
         "description": spec.description,
+        "evidence": spec.evidence,
         "resourceTypes": spec.resource_types,
         "triggers": triggers,
         "parameters": spec.all_parameters().map(|p| json!({

@@ -235,6 +235,9 @@ fn the_html_evidence_page_renders_and_filters_in_a_browser() {
         !html.contains("<script src") && !html.contains("<link"),
         "self-contained"
     );
+    // Beside each rule, what its COMPLIANT proves and what it does not.
+    assert_eq!(html.matches("COMPLIANT proves: ").count(), 13);
+    assert!(html.contains("COMPLIANT proves: the key policy itself refuses every critical action to every principal without MFA. It does not prove: anything about grants"));
     let Some(chromium) = chromium() else { return };
 
     let dom = rendered_dom(&chromium, &page, "", &dir.join("profile-1"));

@@ -34,6 +34,10 @@ pub struct RuleSpec {
     /// Kebab-case, the state that is wanted (`ebs-volume-encrypted`).
     pub id: &'static str,
     pub description: &'static str,
+    /// One line an auditor reads beside the counts: what a COMPLIANT of
+    /// this rule proves, and what it does not ("COMPLIANT proves: …
+    /// It does not prove: …"); the rule's doc says the same.
+    pub evidence: &'static str,
     /// The resource types of the rule's scope (and of its evaluations).
     pub resource_types: &'static [&'static str],
     pub triggers: Triggers,

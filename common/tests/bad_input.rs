@@ -361,6 +361,7 @@ fn corpus() -> Vec<(&'static str, Value, &'static str)> {
 static SPEC: RuleSpec = RuleSpec {
     id: "bad-input-probe",
     description: "",
+    evidence: "COMPLIANT proves: nothing (a test rule).",
     resource_types: &["AWS::EC2::Volume"],
     triggers: atrest_common::Triggers {
         change: true,

@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 static SPEC: RuleSpec = RuleSpec {
     id: "probe-rule",
     description: "Reports what it was shown.",
+    evidence: "COMPLIANT proves: nothing (a test rule).",
     resource_types: &["AWS::EC2::Volume"],
     triggers: Triggers {
         change: true,

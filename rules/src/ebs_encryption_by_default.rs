@@ -46,6 +46,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "ebs-encryption-by-default",
     description: "EBS encryption by default is on in the region, with a customer-managed default key \
                   (optionally one of kmsKeyArns).",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
     resource_types: &[ACCOUNT],
     triggers: Triggers {
         change: false,

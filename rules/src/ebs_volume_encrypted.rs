@@ -44,6 +44,7 @@ const VOLUME: &str = "AWS::EC2::Volume";
 pub static SPEC: RuleSpec = RuleSpec {
     id: "ebs-volume-encrypted",
     description: "EBS volumes are encrypted with a customer-managed KMS key (optionally one of kmsKeyArns).",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
     resource_types: &[VOLUME],
     triggers: Triggers {
         change: true,

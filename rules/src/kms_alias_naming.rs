@@ -7,6 +7,9 @@
 //! that list as its first part. The aliases come from ListAliases (by key):
 //! Config's key items do not record them.
 //!
+//! COMPLIANT proves: the key has aliases, all following the naming
+//! convention. It does not prove: who may re-point those aliases.
+//!
 //! ## Why
 //! An alias is how people and code refer to a key; a naming convention
 //! tells at a glance which environment, workload and team a key serves, and
@@ -53,6 +56,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-alias-naming",
     description: "Customer-managed keys have at least one alias, and every alias follows the naming convention \
                   (alias/<Environment>-<Function>-<Team> by default).",
+    evidence: "COMPLIANT proves: the key has aliases, all following the naming convention. It does not prove: who may re-point those aliases.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,

@@ -66,6 +66,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-policy-mfa-critical-actions",
     description: "Key policies refuse PutKeyPolicy, ScheduleKeyDeletion, DeleteAlias, UpdateAlias and \
                   DeleteImportedKeyMaterial without MFA to every principal, account root delegation included.",
+    evidence: "COMPLIANT proves: the key policy itself refuses every critical action to every principal without MFA. It does not prove: anything about grants, or about MFA age when the policy only requires MFA's presence.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,

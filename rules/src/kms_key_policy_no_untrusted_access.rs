@@ -78,6 +78,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-policy-no-untrusted-access",
     description: "Key policies allow no public principal or service without a condition confining it to trusted \
                   accounts or organisations, and name no principal of an untrusted account.",
+    evidence: "COMPLIANT proves: the key policy reaches only the key's account, trusted accounts and organisations, and services confined to them. It does not prove: anything about grants (ListGrants is not read; a grant can give a foreign account use of the key), nor about IAM policies.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,

@@ -65,6 +65,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-policy-separation-of-duties",
     description: "Key policies grant kms:* to no one but the account root, keep key administration and key use \
                   with different principals, and use no Deny with NotPrincipal.",
+    evidence: "COMPLIANT proves: within the key policy, no principal but the account root both administers and uses the key. It does not prove: anything about what the account's IAM policies give through the root's delegation, nor about grants.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,

@@ -7,6 +7,10 @@
 //! CMK_BACKING_KEY_ROTATION_ENABLED it also runs on configuration changes,
 //! and it checks the custom rotation period.
 //!
+//! COMPLIANT proves: KMS rotates the key automatically (within
+//! `maxRotationPeriodInDays` when set). It does not prove: that data
+//! encrypted under earlier key versions was re-encrypted.
+//!
 //! ## Why
 //! Rotation bounds how much data one key version protects and how long a
 //! leaked version stays useful (AWS KMS best practices: "enable automatic
@@ -43,6 +47,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-rotation-enabled",
     description: "Customer-managed symmetric KMS keys have automatic rotation enabled (optionally at most every \
                   maxRotationPeriodInDays days).",
+    evidence: "COMPLIANT proves: KMS rotates the key automatically (within `maxRotationPeriodInDays` when set). It does not prove: that data encrypted under earlier key versions was re-encrypted.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,

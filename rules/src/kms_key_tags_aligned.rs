@@ -8,6 +8,10 @@
 //! encryption) and Lambda functions (environment key); the periodic sweep
 //! also covers SSM SecureString parameters.
 //!
+//! COMPLIANT proves: the resource and its customer-managed key carry equal
+//! values for every tag of `tagKeys`. It does not prove: that the tags are
+//! true, nor anything about the key's policy or owner.
+//!
 //! ## Why
 //! Key ownership follows data ownership: when a key's tags say who owns it,
 //! its key policy, its costs and its deletion are decided by the same team
@@ -55,6 +59,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-tags-aligned",
     description: "Resources and the customer-managed KMS keys that encrypt them carry the same values for the \
                   tagKeys tags.",
+    evidence: "COMPLIANT proves: the resource and its customer-managed key carry equal values for every tag of `tagKeys`. It does not prove: that the tags are true, nor anything about the key's policy or owner.",
     resource_types: &[VOLUME, INSTANCE, CLUSTER, BUCKET, FUNCTION, PARAMETER],
     triggers: Triggers {
         change: true,

@@ -52,6 +52,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-usable",
     description: "Customer-managed keys are enabled (not disabled, pending deletion or import, or unavailable), \
                   and their imported key material does not expire within importedMaterialExpiryDays.",
+    evidence: "COMPLIANT proves: the key is enabled and its material valid at the time of the evaluation. It does not prove: that a custom key store behind the key is connected.",
     resource_types: &[KEY],
     triggers: Triggers {
         change: true,

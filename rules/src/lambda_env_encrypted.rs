@@ -66,6 +66,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "lambda-env-encrypted",
     description: "Lambda functions with environment variables encrypt them with a customer-managed KMS key \
                   (optionally one of kmsKeyArns).",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
     resource_types: &[FUNCTION],
     triggers: Triggers {
         change: true,

@@ -50,6 +50,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "rds-storage-encrypted",
     description: "RDS DB instances, clusters and their snapshots are encrypted with a customer-managed KMS key \
                   (optionally one of kmsKeyArns).",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
     resource_types: &[INSTANCE, CLUSTER, SNAPSHOT, CLUSTER_SNAPSHOT],
     triggers: Triggers {
         change: true,

@@ -65,6 +65,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "s3-bucket-encrypted",
     description: "S3 buckets encrypt by default with SSE-KMS or DSSE-KMS under a customer-managed KMS key \
                   (optionally one of kmsKeyArns, with an S3 Bucket Key).",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
     resource_types: &[BUCKET],
     triggers: Triggers {
         change: true,

@@ -64,6 +64,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     id: "ssm-parameter-encrypted",
     description: "SSM parameters holding secrets are SecureStrings encrypted with a customer-managed KMS key \
                   (optionally one of kmsKeyArns); no plaintext parameter has a secret's name.",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
     resource_types: &[PARAMETER],
     triggers: Triggers {
         change: false,

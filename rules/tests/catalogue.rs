@@ -70,9 +70,10 @@ fn entry(spec: &RuleSpec) -> String {
         ));
     }
     format!(
-        "### `{id}`\n\n{desc}\n\n- Resource types: {types}\n- Triggers: {triggers}\n- PCI DSS: v3.2.1 {v3}; v4.0 {v4}\n- IAM actions: {iam}\n\n{params}\n{body}",
+        "### `{id}`\n\n{desc}\n\n> {evidence}\n\n- Resource types: {types}\n- Triggers: {triggers}\n- PCI DSS: v3.2.1 {v3}; v4.0 {v4}\n- IAM actions: {iam}\n\n{params}\n{body}",
         id = spec.id,
         desc = spec.description,
+        evidence = spec.evidence,
         types = list(spec.resource_types),
         v3 = spec.pci_dss.v3_2_1.join(", "),
         v4 = spec.pci_dss.v4_0.join(", "),
@@ -152,6 +153,27 @@ fn every_rule_module_has_the_fixed_doc_headings() {
                 .unwrap_or_else(|| panic!("{}: missing or misplaced heading `{h}`", rule.spec().id));
             at += found + 1;
         }
+    }
+}
+
+/// Every rule says in one line what its COMPLIANT proves and what it does
+/// not — in its spec (for the evidence page) and, word for word, in its doc.
+#[test]
+fn every_rule_says_what_its_compliant_proves() {
+    for rule in atrest_rules::ALL {
+        let spec = rule.spec();
+        assert!(
+            spec.evidence.starts_with("COMPLIANT proves: ") && spec.evidence.contains(" It does not prove: "),
+            "{}: evidence must read \"COMPLIANT proves: … It does not prove: …\"",
+            spec.id
+        );
+        let doc = module_doc(spec).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            doc.contains(spec.evidence),
+            "{}: the doc does not say the spec's evidence line: {}",
+            spec.id,
+            spec.evidence
+        );
     }
 }
 
