@@ -10,6 +10,8 @@ PYTHON ?= python3
 MOTO_VERSION := 5.2.5
 CFN_LINT_VERSION := 1.58.0
 ZIG_VERSION := 0.17.0
+# The independent oracle of the key-policy rules (rules/tests/oracle.rs).
+POLICYUNIVERSE_VERSION := 1.5.1.20231109
 VENV := .venv
 # Lambda architecture of `make package` and of the CDK app: arm64 (Graviton) or x86_64.
 ARCH ?= arm64
@@ -25,13 +27,13 @@ browser:
 
 # A virtual environment with moto's server, cfn-lint and zig (for cargo-zigbuild),
 # created when missing or when a version here changes.
-VENV_STAMP := $(VENV)/.atrest-$(MOTO_VERSION)-$(CFN_LINT_VERSION)-$(ZIG_VERSION)
+VENV_STAMP := $(VENV)/.atrest-$(MOTO_VERSION)-$(CFN_LINT_VERSION)-$(ZIG_VERSION)-$(POLICYUNIVERSE_VERSION)
 venv: $(VENV_STAMP)
 
 $(VENV_STAMP):
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server,s3,ssm,awslambda]==$(MOTO_VERSION)' \
-	  'cfn-lint==$(CFN_LINT_VERSION)' 'ziglang==$(ZIG_VERSION)'
+	  'cfn-lint==$(CFN_LINT_VERSION)' 'ziglang==$(ZIG_VERSION)' 'policyuniverse==$(POLICYUNIVERSE_VERSION)'
 	touch $@
 
 # The toolchains: Rust (rustup's default profile) and Node.js; binutils for the package check.
