@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 struct Fixture {
     description: String,
     #[serde(default)]
-    keys: Vec<ConfigurationItem>,
+    keys: Vec<Value>,
     configuration_item: Value,
     #[serde(default)]
     rule_parameters: Option<Value>,
@@ -112,6 +112,13 @@ fn change_event(f: &Fixture) -> Value {
     event
 }
 
+fn key_items(f: &Fixture) -> Result<Vec<ConfigurationItem>, String> {
+    f.keys
+        .iter()
+        .map(|k| serde_json::from_value(k.clone()).map_err(|e| format!("key item: {e}")))
+        .collect()
+}
+
 async fn judge(rule: &dyn Rule, f: &Fixture) -> Result<(Compliance, String), String> {
     let invocation = Invocation::from_value(change_event(f)).map_err(|e| e.to_string())?;
     let params = Parameters::parse(rule.spec().parameters, &invocation.parameters).map_err(|e| e.to_string())?;
@@ -122,7 +129,7 @@ async fn judge(rule: &dyn Rule, f: &Fixture) -> Result<(Compliance, String), Str
                 &[&lambda_environment(n, f.environment_error.clone())],
             )
         }),
-        keys: KeyDirectory::new(ItemKeySource::from_items(&f.keys), DEFAULT_TTL),
+        keys: KeyDirectory::new(ItemKeySource::from_items(&key_items(f)?), DEFAULT_TTL),
     };
     if !rule.spec().triggers.change {
         let Trigger::Change(item) = &invocation.trigger else {
@@ -229,4 +236,191 @@ fn every_rule_has_fixtures_of_every_outcome() {
             assert!(dir.is_dir(), "{} lacks {folder} fixtures", spec.id);
         }
     }
+}
+
+/// The facts each rule reads, as paths in the fixture's item (`item`) or
+/// its key items (`key`); alternative spellings of one fact are changed
+/// together.
+type Facts = &'static [(&'static str, &'static [&'static str])];
+
+const FACTS: &[(&str, Facts)] = &[
+    (
+        "ebs-volume-encrypted",
+        &[
+            ("item", &["configuration.encrypted", "configuration.Encrypted"]),
+            ("item", &["configuration.kmsKeyId", "configuration.KmsKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "rds-storage-encrypted",
+        &[
+            ("item", &["configuration.storageEncrypted", "configuration.encrypted"]),
+            ("item", &["configuration.kmsKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "s3-bucket-encrypted",
+        &[
+            (
+                "item",
+                &["supplementaryConfiguration.ServerSideEncryptionConfiguration"],
+            ),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "ssm-parameter-encrypted",
+        &[
+            ("item", &["configuration.Type", "configuration.type"]),
+            ("item", &["configuration.KeyId", "configuration.keyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    ("lambda-env-encrypted", &[("key", &["configuration.keyManager"])]),
+    (
+        "ebs-encryption-by-default",
+        &[
+            ("item", &["configuration.ebsEncryptionByDefault"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "kms-key-rotation-enabled",
+        &[
+            ("item", &["configuration.keyManager"]),
+            ("item", &["configuration.keyState"]),
+            (
+                "item",
+                &["configuration.keySpec", "configuration.customerMasterKeySpec"],
+            ),
+            ("item", &["configuration.origin"]),
+            ("item", &["supplementaryConfiguration.KeyRotationStatus"]),
+        ],
+    ),
+    (
+        "kms-key-usable",
+        &[
+            ("item", &["configuration.keyManager"]),
+            ("item", &["configuration.keyState"]),
+        ],
+    ),
+    (
+        "kms-key-policy-separation-of-duties",
+        &[
+            ("item", &["configuration.keyManager"]),
+            ("item", &["supplementaryConfiguration.Policy"]),
+        ],
+    ),
+    (
+        "kms-key-policy-no-untrusted-access",
+        &[
+            ("item", &["configuration.keyManager"]),
+            ("item", &["supplementaryConfiguration.Policy"]),
+        ],
+    ),
+    (
+        "kms-key-policy-mfa-critical-actions",
+        &[
+            ("item", &["configuration.keyManager"]),
+            ("item", &["supplementaryConfiguration.Policy"]),
+        ],
+    ),
+    (
+        "kms-key-tags-aligned",
+        &[
+            (
+                "item",
+                &["tags", "supplementaryConfiguration.BucketTaggingConfiguration"],
+            ),
+            ("key", &["tags"]),
+        ],
+    ),
+];
+
+/// Sets (or, for `None`, removes) the value at a dotted path, if its
+/// parent exists; whether the path was there.
+fn mutate(target: &mut Value, path: &str, to: Option<&Value>) -> bool {
+    let (parent, last) = path.rsplit_once('.').map_or(("", path), |(p, l)| (p, l));
+    let mut node = target;
+    for part in parent.split('.').filter(|p| !p.is_empty()) {
+        match node.get_mut(part) {
+            Some(n) => node = n,
+            None => return false,
+        }
+    }
+    let Some(object) = node.as_object_mut() else {
+        return false;
+    };
+    if !object.contains_key(last) {
+        return false;
+    }
+    match to {
+        Some(v) => object.insert(last.to_owned(), v.clone()),
+        None => object.remove(last),
+    };
+    true
+}
+
+/// Missing facts are never good news: in every COMPLIANT fixture, each fact
+/// its rule reads — removed, null, empty, or of the wrong type — makes the
+/// verdict NON_COMPLIANT ("could not be verified"), never COMPLIANT and
+/// never NOT_APPLICABLE.
+#[tokio::test]
+async fn a_missing_or_malformed_fact_is_never_compliant() {
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (id, facts) in FACTS {
+        let rule = atrest_rules::find(id).unwrap_or_else(|| panic!("unknown rule {id}"));
+        let dir = fixtures_root().join(id).join("compliant");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (place, paths) in *facts {
+                for to in [None, Some(Value::Null), Some(json!("")), Some(json!(7))] {
+                    let mut fixture: Fixture = serde_json::from_str(&text).unwrap();
+                    let mut changed = false;
+                    for path in *paths {
+                        if *place == "item" {
+                            changed |= mutate(&mut fixture.configuration_item, path, to.as_ref());
+                        } else {
+                            // Only the key items the resource names are read.
+                            let named = fixture.configuration_item.to_string();
+                            for key in &mut fixture.keys {
+                                let id = key["resourceId"].as_str().unwrap_or("?").to_owned();
+                                if named.contains(&id) {
+                                    changed |= mutate(key, path, to.as_ref());
+                                }
+                            }
+                        }
+                    }
+                    if !changed {
+                        continue;
+                    }
+                    cases += 1;
+                    let name = format!(
+                        "{id}/compliant/{} with {place} {} {}",
+                        file.file_name().unwrap().to_string_lossy(),
+                        paths[0],
+                        to.as_ref().map_or("removed".into(), |v| format!("= {v}"))
+                    );
+                    match judge(rule, &fixture).await {
+                        Ok((Compliance::NonCompliant, _)) => {}
+                        // A malformed item refused whole is not a verdict at all: fine.
+                        Err(_) => {}
+                        Ok((c, annotation)) => failures.push(format!("{name}: {c} \"{annotation}\"")),
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases >= 200, "only {cases} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases not NON_COMPLIANT:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
