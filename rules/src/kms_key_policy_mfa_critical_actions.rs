@@ -59,7 +59,8 @@ const MAX_MFA_AGE_SECONDS: ParamSpec = ParamSpec {
     kind: ParamKind::Integer { min: 1, max: 129_600 },
     default: Some("3600"),
     required: false,
-    description: "The oldest MFA sign-in accepted for critical key actions, in seconds.",
+    description: "The oldest MFA sign-in accepted for critical key actions where the key policy bounds MFA age \
+                  (aws:MultiFactorAuthAge), in seconds.",
 };
 
 pub static SPEC: RuleSpec = RuleSpec {
