@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 
 export interface ManifestParameter {
   readonly name: string;
-  readonly type: 'boolean' | 'integer' | 'text' | 'list' | 'kms-key-list' | 'regex';
+  readonly type: 'boolean' | 'integer' | 'list' | 'kms-key-list' | 'regex';
   readonly default: string | null;
   readonly required: boolean;
   readonly description: string;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
-use atrest_common::{aws::AwsContext, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Parameters};
+use atrest_common::{aws::AwsContext, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Prepared};
 
 use crate::inputs::{read_event, read_items};
 use crate::output::{emit_report, Finding, Report};
@@ -36,14 +36,13 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         .iter()
         .map(|p| Ok((p.display().to_string(), read_event(p)?)))
         .collect::<Result<Vec<_>, CliError>>()?;
-    let mut checked = Vec::new();
-    for (path, invocation) in invocations {
-        let params =
-            Parameters::parse(rule.spec().parameters, &invocation.parameters).map_err(|source| CliError::Rule {
-                path: path.clone(),
-                source,
-            })?;
-        checked.push((path, invocation, params));
+    // The handler's first step, for each event: parameters checked before
+    // anything is evaluated.
+    for (path, invocation) in &invocations {
+        Prepared::new(rule.spec(), invocation).map_err(|source| CliError::Rule {
+            path: path.clone(),
+            source,
+        })?;
     }
     let key_items = args.keys.as_deref().map(read_items).transpose()?;
 
@@ -60,30 +59,28 @@ pub fn run(args: Args) -> Result<u8, CliError> {
             None => Environment::live(AwsContext::from_env().await),
         };
         let mut findings = Vec::new();
-        for (path, invocation, params) in &checked {
+        for (path, invocation) in &invocations {
             let fail = |source| CliError::Rule {
                 path: path.clone(),
                 source,
             };
+            let prepared = Prepared::new(rule.spec(), invocation).map_err(fail)?;
             let mut dry = DryRun::default();
             if args.put {
                 let aws = env
                     .aws
                     .as_ref()
                     .ok_or_else(|| fail(atrest_common::Error::Unsupported("--put needs AWS access".into())))?;
-                let token = invocation
-                    .result_token
-                    .clone()
-                    .ok_or_else(|| fail(atrest_common::Error::Event("resultToken is missing".into())))?;
+                let token = prepared.result_token().map_err(fail)?;
                 let mut reporter = Tee {
                     inner: ConfigReporter::new(aws.config(), token),
                     copy: &mut dry,
                 };
-                atrest_common::run(rule, invocation, params, &env, &mut reporter)
+                atrest_common::run(rule, invocation, &prepared.params, &env, &mut reporter)
                     .await
                     .map_err(fail)?;
             } else {
-                atrest_common::run(rule, invocation, params, &env, &mut dry)
+                atrest_common::run(rule, invocation, &prepared.params, &env, &mut dry)
                     .await
                     .map_err(fail)?;
             }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use atrest_common::report::Counts;
 use atrest_common::{Compliance, Evaluation, RuleSpec};
 use aws_smithy_types::date_time::Format as DateFormat;
 use serde::Serialize;
@@ -90,13 +91,13 @@ impl<'a> Report<'a> {
     }
 
     /// Counts per rule, in rule order.
-    fn per_rule(&self) -> Vec<(&'static RuleSpec, [usize; 3])> {
+    fn per_rule(&self) -> Vec<(&'static RuleSpec, Counts)> {
         self.rules
             .iter()
             .map(|spec| {
-                let mut c = [0; 3];
+                let mut c = Counts::default();
                 for f in self.findings.iter().filter(|f| f.rule == spec.id) {
-                    c[index(f.compliance)] += 1;
+                    c.add(f.compliance);
                 }
                 (*spec, c)
             })
@@ -120,22 +121,14 @@ impl<'a> Report<'a> {
                             not_applicable: 0,
                             rules: Vec::new(),
                         });
-                    row.compliant += counts[0];
-                    row.non_compliant += counts[1];
-                    row.not_applicable += counts[2];
+                    row.compliant += counts.compliant;
+                    row.non_compliant += counts.non_compliant;
+                    row.not_applicable += counts.not_applicable;
                     row.rules.push(spec.id);
                 }
             }
         }
         rows.into_values().collect()
-    }
-}
-
-fn index(c: Compliance) -> usize {
-    match c {
-        Compliance::Compliant => 0,
-        Compliance::NonCompliant => 1,
-        Compliance::NotApplicable => 2,
     }
 }
 
@@ -171,7 +164,11 @@ fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         "RULE", "COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"
     )?;
     for (spec, c) in report.per_rule() {
-        writeln!(out, "{:<40} {:>9} {:>13} {:>14}", spec.id, c[0], c[1], c[2])?;
+        writeln!(
+            out,
+            "{:<40} {:>9} {:>13} {:>14}",
+            spec.id, c.compliant, c.non_compliant, c.not_applicable
+        )?;
     }
     let count = |c: Compliance| report.findings.iter().filter(|f| f.compliance == c).count();
     writeln!(
@@ -411,9 +408,9 @@ impl Report<'_> {
                     id: s.id,
                     description: s.description,
                     evidence: s.evidence,
-                    compliant: c[0],
-                    non_compliant: c[1],
-                    not_applicable: c[2],
+                    compliant: c.compliant,
+                    non_compliant: c.non_compliant,
+                    not_applicable: c.not_applicable,
                 })
                 .collect(),
             per_requirement: self.per_requirement(),

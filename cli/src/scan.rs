@@ -92,19 +92,11 @@ pub fn run(args: Args) -> Result<u8, CliError> {
                     let _permit = permits.acquire().await;
                     progress.set_message(format!("{} in {region}", rule.spec().id));
                     let params_arg::Selected { params, raw, .. } = &params[i];
-                    let invocation = Invocation {
-                        rule_name: None,
-                        rule_arn: None,
+                    let trigger = Trigger::Scheduled {
                         account_id: account.clone(),
-                        result_token: None,
-                        execution_role_arn: None,
-                        event_left_scope: false,
-                        parameters: raw.clone(),
-                        trigger: Trigger::Scheduled {
-                            account_id: account.clone(),
-                            notification_creation_time: aws_smithy_types::DateTime::from(std::time::SystemTime::now()),
-                        },
+                        notification_creation_time: aws_smithy_types::DateTime::from(std::time::SystemTime::now()),
                     };
+                    let invocation = Invocation::local(trigger, account.clone(), raw.clone());
                     let mut sink = DryRun::default();
                     let result = atrest_common::run(rule, &invocation, params, &env, &mut sink).await;
                     progress.inc(1);

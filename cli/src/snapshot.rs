@@ -148,16 +148,8 @@ fn evaluate_items(
                 let item = item?;
                 let resource_type = item.resource_type.clone();
                 let (account, region) = (item.account_id.clone(), item.aws_region.clone());
-                let mut invocation = Invocation {
-                    rule_name: None,
-                    rule_arn: None,
-                    account_id: account.clone(),
-                    result_token: None,
-                    execution_role_arn: None,
-                    event_left_scope: false,
-                    parameters: Default::default(),
-                    trigger: Trigger::Change(Box::new(item)),
-                };
+                let trigger = Trigger::Change(Box::new(item));
+                let mut invocation = Invocation::local(trigger, account.clone(), Default::default());
                 for (params_arg::Selected { rule, params, raw }, findings) in selected.iter().zip(per_rule.iter_mut()) {
                     let spec = rule.spec();
                     if !spec.covers(&resource_type) {

@@ -21,7 +21,6 @@ pub const TEST_MODE_TOKEN: &str = "TESTMODE";
 #[derive(Debug, Clone)]
 pub struct Invocation {
     pub rule_name: Option<String>,
-    pub rule_arn: Option<String>,
     pub account_id: Option<String>,
     pub result_token: Option<String>,
     pub execution_role_arn: Option<String>,
@@ -96,7 +95,6 @@ impl Invocation {
         let parameters = decode_parameters(event.rule_parameters.as_deref())?;
         Ok(Invocation {
             rule_name: non_empty(event.config_rule_name),
-            rule_arn: non_empty(event.config_rule_arn),
             account_id: non_empty(event.account_id),
             result_token: non_empty(event.result_token),
             execution_role_arn: non_empty(event.execution_role_arn),
@@ -104,6 +102,20 @@ impl Invocation {
             parameters,
             trigger,
         })
+    }
+
+    /// An invocation made by the CLI rather than Config: no rule name,
+    /// token or role; `parameters` as the user gave them.
+    pub fn local(trigger: Trigger, account_id: Option<String>, parameters: BTreeMap<String, String>) -> Self {
+        Invocation {
+            rule_name: None,
+            account_id,
+            result_token: None,
+            execution_role_arn: None,
+            event_left_scope: false,
+            parameters,
+            trigger,
+        }
     }
 
     /// Whether PutEvaluations must be called with `TestMode`.

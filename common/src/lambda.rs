@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use crate::aws::AwsContext;
 use crate::error::Error;
 use crate::event::Invocation;
-use crate::params::{Parameters, ASSUME_EXECUTION_ROLE};
+use crate::prepare::Prepared;
 use crate::report::{ConfigReporter, Counts, Deadline};
 use crate::rule::Rule;
 use crate::run::{run_until, Environment};
@@ -108,26 +108,14 @@ impl Handler {
         };
         let spec = rule.spec();
         let invocation = Invocation::from_value(event)?;
-        let params = Parameters::parse(spec.parameters, &invocation.parameters)?;
-        let token = invocation
-            .result_token
-            .clone()
-            .ok_or_else(|| Error::Event("resultToken is missing".into()))?;
-        let role = if params.bool(ASSUME_EXECUTION_ROLE) {
-            Some(invocation.execution_role_arn.as_deref().ok_or_else(|| {
-                Error::parameter(
-                    ASSUME_EXECUTION_ROLE,
-                    "is true, but the event carries no executionRoleArn to assume",
-                )
-            })?)
-        } else {
-            None
-        };
+        let prepared = Prepared::new(spec, &invocation)?;
+        let token = prepared.result_token()?;
+        let role = prepared.execution_role()?;
         let env = self.environment(role, &format!("atrest-{}", spec.id)).await;
         let aws = env.aws.as_ref().unwrap_or(&self.base);
         let before = aws.calls().snapshot();
         let mut reporter = ConfigReporter::new(aws.config(), token);
-        let result = run_until(rule, &invocation, &params, &env, &mut reporter, deadline).await;
+        let result = run_until(rule, &invocation, &prepared.params, &env, &mut reporter, deadline).await;
         let aws_calls = aws.calls().since(&before);
         let duration_ms = started.elapsed().as_millis();
         match result {

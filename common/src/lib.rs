@@ -19,10 +19,12 @@ pub mod keys;
 pub mod lambda;
 pub mod params;
 pub mod policy;
+pub mod prepare;
 pub mod report;
 pub mod rule;
 pub mod run;
 pub mod stale;
+pub mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -32,6 +34,8 @@ pub use event::{Invocation, Trigger};
 pub use item::ConfigurationItem;
 pub use keys::{KeyDirectory, KeyFacts, KeyManager, Lookup};
 pub use params::{ParamKind, ParamSpec, Parameters};
+pub use prepare::Prepared;
 pub use report::{ConfigReporter, Deadline, DryRun, EvaluationSink, Outbox};
 pub use rule::{PciDss, Rule, RuleContext, RuleSpec, Triggers};
 pub use run::{run, run_until, Environment, Outcome};
+pub use sweep::{Found, Sweep};

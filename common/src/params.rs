@@ -12,8 +12,6 @@ pub enum ParamKind {
     Bool,
     /// A whole number within bounds.
     Integer { min: i64, max: i64 },
-    /// Free text.
-    Text,
     /// A comma-separated list; spaces are trimmed, empty entries ignored.
     List,
     /// A comma-separated list of KMS key references: key ARNs, alias ARNs,
@@ -29,7 +27,6 @@ impl ParamKind {
         match self {
             ParamKind::Bool => "boolean",
             ParamKind::Integer { .. } => "integer",
-            ParamKind::Text => "string",
             ParamKind::List => "list",
             ParamKind::KeyList => "kms-key-list",
             ParamKind::Regex { .. } => "regex",
@@ -66,7 +63,6 @@ pub const ASSUME_EXECUTION_ROLE: &str = "assumeExecutionRole";
 pub enum ParamValue {
     Bool(bool),
     Integer(i64),
-    Text(String),
     List(Vec<String>),
     Regex(regex::Regex),
 }
@@ -132,14 +128,6 @@ impl Parameters {
         }
     }
 
-    /// A text parameter.
-    pub fn text(&self, name: &str) -> Option<&str> {
-        match self.values.get(name) {
-            Some(ParamValue::Text(t)) => Some(t),
-            _ => None,
-        }
-    }
-
     /// A regular expression parameter, compiled.
     pub fn regex(&self, name: &str) -> Option<&regex::Regex> {
         match self.values.get(name) {
@@ -161,7 +149,6 @@ fn expectation(kind: ParamKind) -> String {
     match kind {
         ParamKind::Bool => "`true` or `false`".into(),
         ParamKind::Integer { min, max } => format!("a whole number from {min} to {max}"),
-        ParamKind::Text => "a string".into(),
         ParamKind::List => "a comma-separated list".into(),
         ParamKind::KeyList => {
             "a comma-separated list of KMS key ARNs, alias ARNs, alias names (alias/...) or key ids".into()
@@ -183,7 +170,6 @@ fn parse_value(spec: &ParamSpec, text: &str) -> Result<ParamValue, Error> {
             Ok(i) if (min..=max).contains(&i) => Ok(ParamValue::Integer(i)),
             _ => Err(bad(format!("`{text}`"))),
         },
-        ParamKind::Text => Ok(ParamValue::Text(text.to_owned())),
         ParamKind::List => Ok(ParamValue::List(split_list(text))),
         ParamKind::KeyList => {
             let list = split_list(text);

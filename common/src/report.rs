@@ -189,7 +189,8 @@ impl Counts {
     pub fn total(&self) -> usize {
         self.compliant + self.non_compliant + self.not_applicable
     }
-    fn add(&mut self, c: Compliance) {
+    /// Counts one more result of compliance `c`.
+    pub fn add(&mut self, c: Compliance) {
         match c {
             Compliance::Compliant => self.compliant += 1,
             Compliance::NonCompliant => self.non_compliant += 1,
@@ -253,10 +254,10 @@ impl<'a> Outbox<'a> {
         self
     }
 
-    /// Called by sweeps before each resource: when the invocation's time
+    /// Called by the sweep driver before each resource: when the invocation's time
     /// runs short, delivers what is held and fails with an error naming
     /// what was left (`left`: the resources of the current page).
-    pub async fn ensure_time(&mut self, left: usize) -> Result<(), Error> {
+    pub(crate) async fn ensure_time(&mut self, left: usize) -> Result<(), Error> {
         if !self.deadline.running_short() {
             return Ok(());
         }
@@ -274,7 +275,7 @@ impl<'a> Outbox<'a> {
     }
 
     /// Like [`Outbox::push`], with an explicit OrderingTimestamp.
-    pub async fn push_at(
+    async fn push_at(
         &mut self,
         resource_type: &str,
         resource_id: &str,

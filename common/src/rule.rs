@@ -9,7 +9,7 @@ use crate::evaluation::Verdict;
 use crate::item::ConfigurationItem;
 use crate::keys::KeyDirectory;
 use crate::params::{ParamSpec, Parameters, COMMON};
-use crate::report::Outbox;
+use crate::sweep::Sweep;
 
 /// When Config invokes the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,10 +133,11 @@ pub trait Rule: Send + Sync {
         )))
     }
 
-    /// Sweeps the account (periodic trigger), pushing one evaluation per
-    /// resource as it goes.
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        let _ = (ctx, out);
+    /// Sweeps the account (periodic trigger): the resources it finds, page
+    /// by page, each with its judgement still to run. The caller decides
+    /// when (and whether) each judgement runs and delivers the verdicts.
+    fn sweep<'a>(&'a self, ctx: &'a RuleContext<'a>) -> Result<Sweep<'a>, Error> {
+        let _ = ctx;
         Err(Error::Unsupported(format!(
             "rule {} has no periodic sweep",
             self.spec().id

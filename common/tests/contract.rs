@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use atrest_common::lambda::Handler;
 use atrest_common::params::{ParamKind, ParamSpec};
+use atrest_common::sweep::one_page;
 use atrest_common::testing::mock_aws;
 use atrest_common::{
-    run, Compliance, ConfigurationItem, DryRun, Environment, Error, Invocation, Outbox, Parameters, PciDss, Rule,
-    RuleContext, RuleSpec, Triggers, Verdict,
+    run, Compliance, ConfigurationItem, DryRun, Environment, Error, Found, Invocation, Parameters, PciDss, Rule,
+    RuleContext, RuleSpec, Sweep, Triggers, Verdict,
 };
 use aws_sdk_config::operation::get_compliance_details_by_config_rule::GetComplianceDetailsByConfigRuleOutput;
 use aws_sdk_config::operation::get_resource_config_history::GetResourceConfigHistoryOutput;
@@ -84,11 +85,12 @@ impl Rule for Probe {
             _ => Verdict::non_compliant("not encrypted"),
         })
     }
-    async fn sweep(&self, _ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        for id in ["vol-a", "vol-b", "vol-c"] {
-            out.push("AWS::EC2::Volume", id, Verdict::compliant("swept")).await?;
-        }
-        Ok(())
+    fn sweep<'a>(&'a self, _ctx: &'a RuleContext<'a>) -> Result<Sweep<'a>, Error> {
+        let found = ["vol-a", "vol-b", "vol-c"]
+            .into_iter()
+            .map(|id| Found::new("AWS::EC2::Volume", id, async { Ok(Some(Verdict::compliant("swept"))) }))
+            .collect();
+        Ok(Box::new(one_page(found)))
     }
 }
 
@@ -409,14 +411,16 @@ impl Rule for SlowSweep {
     fn spec(&self) -> &'static RuleSpec {
         &SPEC
     }
-    async fn sweep(&self, _ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        for i in 0..50 {
-            out.ensure_time(50 - i).await?;
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            out.push("AWS::EC2::Volume", &format!("vol-{i:02}"), Verdict::compliant("ok"))
-                .await?;
-        }
-        Ok(())
+    fn sweep<'a>(&'a self, _ctx: &'a RuleContext<'a>) -> Result<Sweep<'a>, Error> {
+        let found = (0..50)
+            .map(|i| {
+                Found::new("AWS::EC2::Volume", format!("vol-{i:02}"), async {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Ok(Some(Verdict::compliant("ok")))
+                })
+            })
+            .collect();
+        Ok(Box::new(one_page(found)))
     }
 }
 

@@ -34,8 +34,9 @@
 //! Never: every account and region has a setting.
 
 use async_trait::async_trait;
+use atrest_common::sweep::one_page;
 use atrest_common::{
-    AwsError, ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
+    AwsError, ConfigurationItem, Error, Found, PciDss, Rule, RuleContext, RuleSpec, Sweep, Triggers, Verdict,
 };
 
 use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
@@ -96,29 +97,31 @@ impl Rule for EbsEncryptionByDefault {
         judge(enabled, item.str_field(&["kmsKeyId", "KmsKeyId"]), ctx).await
     }
 
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+    fn sweep<'a>(&'a self, ctx: &'a RuleContext<'a>) -> Result<Sweep<'a>, Error> {
         let account = ctx
             .account_id
             .ok_or_else(|| Error::Event("the scheduled notification names no account".into()))?;
         let ec2 = atrest_common::aws_client!(ctx.aws()?, aws_sdk_ec2);
-        let enabled = ec2
-            .get_ebs_encryption_by_default()
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ec2", "GetEbsEncryptionByDefault", &e))?
-            .ebs_encryption_by_default()
-            .unwrap_or(false);
-        let key = if enabled {
-            ec2.get_ebs_default_kms_key_id()
+        let setting = Found::new(ACCOUNT, account, async move {
+            let enabled = ec2
+                .get_ebs_encryption_by_default()
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("ec2", "GetEbsDefaultKmsKeyId", &e))?
-                .kms_key_id()
-                .map(str::to_owned)
-        } else {
-            None
-        };
-        let verdict = judge(enabled, key.as_deref(), ctx).await?;
-        out.push(ACCOUNT, account, verdict).await
+                .map_err(|e| AwsError::from_sdk("ec2", "GetEbsEncryptionByDefault", &e))?
+                .ebs_encryption_by_default()
+                .unwrap_or(false);
+            let key = if enabled {
+                ec2.get_ebs_default_kms_key_id()
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("ec2", "GetEbsDefaultKmsKeyId", &e))?
+                    .kms_key_id()
+                    .map(str::to_owned)
+            } else {
+                None
+            };
+            judge(enabled, key.as_deref(), ctx).await.map(Some)
+        });
+        Ok(Box::new(one_page(vec![setting])))
     }
 }

@@ -34,12 +34,12 @@
 //! ## NOT_APPLICABLE when
 //! The volume was deleted, is no longer recorded, or left the rule's scope.
 
-use async_trait::async_trait;
-use atrest_common::{ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict};
+use atrest_common::{PciDss, RuleSpec, Triggers};
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
-
-const VOLUME: &str = "AWS::EC2::Volume";
+use crate::encryption_rule::EncryptionRule;
+use crate::key_check::{ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
+use crate::resources;
+use crate::resources::ebs_volume::TYPE as VOLUME;
 
 pub static SPEC: RuleSpec = RuleSpec {
     id: "ebs-volume-encrypted",
@@ -60,68 +60,4 @@ pub static SPEC: RuleSpec = RuleSpec {
 };
 
 /// The rule.
-pub struct EbsVolumeEncrypted;
-
-pub static RULE: EbsVolumeEncrypted = EbsVolumeEncrypted;
-
-/// What the judgement needs of a volume, from an item or DescribeVolumes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Volume<'a> {
-    /// `None` when the record does not say.
-    pub encrypted: Option<bool>,
-    pub kms_key_id: Option<&'a str>,
-}
-
-impl<'a> Volume<'a> {
-    pub fn from_item(item: &'a ConfigurationItem) -> Self {
-        Volume {
-            encrypted: item.bool_field(&["encrypted", "Encrypted"]),
-            kms_key_id: item.str_field(&["kmsKeyId", "KmsKeyId"]),
-        }
-    }
-}
-
-/// Judges one volume.
-pub async fn judge(volume: &Volume<'_>, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-    match (volume.encrypted, volume.kms_key_id) {
-        (Some(false), _) => Ok(Verdict::non_compliant("Volume is not encrypted.")),
-        (None, _) => Ok(Verdict::non_compliant(
-            "The record does not say whether the volume is encrypted: encryption cannot be verified.",
-        )),
-        (Some(true), None) => Ok(Verdict::non_compliant(
-            "Volume is encrypted, but the record names no KMS key: the key cannot be verified.",
-        )),
-        (Some(true), Some(key)) => judge_key(ctx, "Volume", key).await,
-    }
-}
-
-#[async_trait]
-impl Rule for EbsVolumeEncrypted {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        judge(&Volume::from_item(item), ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        let ec2 = atrest_common::aws_client!(ctx.aws()?, aws_sdk_ec2);
-        let mut pages = ec2.describe_volumes().into_paginator().page_size(500).send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| atrest_common::AwsError::from_sdk("ec2", "DescribeVolumes", &e))?;
-            let n = page.volumes().len();
-            for (i, v) in page.volumes().iter().enumerate() {
-                out.ensure_time(n - i).await?;
-                let Some(id) = v.volume_id() else { continue };
-                let volume = Volume {
-                    encrypted: v.encrypted(),
-                    kms_key_id: v.kms_key_id(),
-                };
-                let verdict = judge(&volume, ctx).await?;
-                out.push(VOLUME, id, verdict).await?;
-            }
-        }
-        Ok(())
-    }
-}
+pub static RULE: EncryptionRule = EncryptionRule::new(&SPEC, &[&resources::ebs_volume::STORE]);

@@ -6,8 +6,9 @@
 use async_trait::async_trait;
 use atrest_common::keys::{policy_from_item, records_key_manager};
 use atrest_common::policy::Policy;
+use atrest_common::sweep::paged;
 use atrest_common::{
-    AwsError, ConfigurationItem, Error, KeyFacts, Lookup, Outbox, Rule, RuleContext, RuleSpec, Verdict,
+    AwsError, ConfigurationItem, Error, Found, KeyFacts, Lookup, Rule, RuleContext, RuleSpec, Sweep, Verdict,
 };
 
 /// The Config resource type of a KMS key.
@@ -48,8 +49,8 @@ impl<J: KeyJudge> Rule for KeyRule<J> {
         evaluate_key_item(&self.judge, item, ctx).await
     }
 
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        sweep_keys(&self.judge, ctx, out).await
+    fn sweep<'a>(&'a self, ctx: &'a RuleContext<'a>) -> Result<Sweep<'a>, Error> {
+        sweep_keys(&self.judge, ctx)
     }
 }
 
@@ -78,26 +79,28 @@ async fn evaluate_key_item(
 
 /// Sweeps every key of the account and region (ListKeys, then each key's
 /// facts through the key directory).
-async fn sweep_keys(judge: &dyn KeyJudge, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
+fn sweep_keys<'a>(judge: &'a dyn KeyJudge, ctx: &'a RuleContext<'a>) -> Result<Sweep<'a>, Error> {
     let kms = ctx.aws()?.kms();
-    let mut pages = kms.list_keys().into_paginator().page_size(1000).send();
-    while let Some(page) = pages.next().await {
+    let pages = kms.list_keys().into_paginator().page_size(1000).send();
+    Ok(Box::new(paged(pages, move |page| {
         let page = page.map_err(|e| AwsError::from_sdk("kms", "ListKeys", &e))?;
-        let n = page.keys().len();
-        for (i, entry) in page.keys().iter().enumerate() {
-            out.ensure_time(n - i).await?;
-            let (Some(id), Some(arn)) = (entry.key_id(), entry.key_arn()) else {
-                continue;
-            };
-            let verdict = match ctx.keys.key(arn).await? {
-                Lookup::Found(facts) => judge.judge(&facts, None, ctx).await?,
-                Lookup::NotFound(_) => continue, // deleted since it was listed
-                Lookup::Unreadable(reason) => Verdict::non_compliant(format!("The key could not be read: {reason}.")),
-            };
-            out.push(KEY, id, verdict).await?;
-        }
-    }
-    Ok(())
+        Ok(page
+            .keys()
+            .iter()
+            .filter_map(|entry| {
+                let (id, arn) = (entry.key_id()?, entry.key_arn()?.to_owned());
+                Some(Found::new(KEY, id, async move {
+                    Ok(match ctx.keys.key(&arn).await? {
+                        Lookup::Found(facts) => Some(judge.judge(&facts, None, ctx).await?),
+                        Lookup::NotFound(_) => None, // deleted since it was listed
+                        Lookup::Unreadable(reason) => {
+                            Some(Verdict::non_compliant(format!("The key could not be read: {reason}.")))
+                        }
+                    })
+                }))
+            })
+            .collect())
+    })))
 }
 
 /// The key's policy: the item's record, else GetKeyPolicy. `Err(reason)`

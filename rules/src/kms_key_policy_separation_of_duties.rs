@@ -45,7 +45,6 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
-use atrest_common::policy::actions::{ADMIN_ACTIONS, CRYPTO_ACTIONS};
 use atrest_common::policy::conditions::Context;
 use atrest_common::policy::{Effect, Policy, Principal, Statement};
 use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
@@ -60,6 +59,49 @@ const ALLOWED_COMBINED_PRINCIPALS: ParamSpec = ParamSpec {
     description: "Comma-separated principals (as the key policy names them) allowed both to administer and to \
                   use the key.",
 };
+
+/// The administrative actions on a key: everything that changes who may do
+/// what with it (policy, aliases, tags that attribute-based policies read,
+/// imported material, replicas), or its life. Grant actions are not among
+/// them (the console gives them to key users for AWS services).
+pub const ADMIN_ACTIONS: &[&str] = &[
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:PutKeyPolicy",
+    "kms:UpdateKeyDescription",
+    "kms:UpdatePrimaryRegion",
+    "kms:ReplicateKey",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:RotateKeyOnDemand",
+    "kms:ImportKeyMaterial",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+];
+
+/// The cryptographic uses of a key, of every key spec (symmetric,
+/// asymmetric encryption and signing, HMAC, key agreement).
+pub const CRYPTO_ACTIONS: &[&str] = &[
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:Sign",
+    "kms:Verify",
+    "kms:GenerateMac",
+    "kms:VerifyMac",
+    "kms:DeriveSharedSecret",
+];
 
 pub static SPEC: RuleSpec = RuleSpec {
     id: "kms-key-policy-separation-of-duties",

@@ -8,8 +8,10 @@
 
 use atrest_common::Rule;
 
+pub mod encryption_rule;
 pub mod key_check;
 pub mod key_rules;
+pub mod resources;
 
 #[cfg(feature = "ec2")]
 pub mod ebs_encryption_by_default;

@@ -34,17 +34,12 @@
 //! ## NOT_APPLICABLE when
 //! The resource was deleted, is no longer recorded, or left the rule's scope.
 
-use async_trait::async_trait;
-use atrest_common::{
-    AwsError, ConfigurationItem, Error, Outbox, PciDss, Rule, RuleContext, RuleSpec, Triggers, Verdict,
-};
+use atrest_common::{PciDss, RuleSpec, Triggers};
 
-use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
-
-const INSTANCE: &str = "AWS::RDS::DBInstance";
-const CLUSTER: &str = "AWS::RDS::DBCluster";
-const SNAPSHOT: &str = "AWS::RDS::DBSnapshot";
-const CLUSTER_SNAPSHOT: &str = "AWS::RDS::DBClusterSnapshot";
+use crate::encryption_rule::EncryptionRule;
+use crate::key_check::{ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
+use crate::resources;
+use crate::resources::rds::{CLUSTER, CLUSTER_SNAPSHOT, INSTANCE, SNAPSHOT};
 
 pub static SPEC: RuleSpec = RuleSpec {
     id: "rds-storage-encrypted",
@@ -72,153 +67,12 @@ pub static SPEC: RuleSpec = RuleSpec {
 };
 
 /// The rule.
-pub struct RdsStorageEncrypted;
-
-pub static RULE: RdsStorageEncrypted = RdsStorageEncrypted;
-
-/// What the judgement needs of any of the four resource types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Storage<'a> {
-    /// `None` when the record does not say.
-    pub encrypted: Option<bool>,
-    pub kms_key_id: Option<&'a str>,
-}
-
-impl<'a> Storage<'a> {
-    pub fn from_item(item: &'a ConfigurationItem) -> Self {
-        Storage {
-            encrypted: item.bool_field(&["storageEncrypted", "StorageEncrypted", "encrypted", "Encrypted"]),
-            kms_key_id: item.str_field(&["kmsKeyId", "KmsKeyId", "KMSKeyId"]),
-        }
-    }
-}
-
-/// What the resources of a type are called in annotations.
-fn noun(resource_type: &str) -> &'static str {
-    match resource_type {
-        INSTANCE => "DB instance storage",
-        CLUSTER => "DB cluster storage",
-        SNAPSHOT => "DB snapshot",
-        _ => "DB cluster snapshot",
-    }
-}
-
-/// Judges one resource.
-pub async fn judge(resource_type: &str, storage: &Storage<'_>, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-    let subject = noun(resource_type);
-    match (storage.encrypted, storage.kms_key_id) {
-        (Some(false), _) => Ok(Verdict::non_compliant(format!("{subject} is not encrypted."))),
-        (None, _) => Ok(Verdict::non_compliant(format!(
-            "The record does not say whether the {} is encrypted: encryption cannot be verified.",
-            subject.to_lowercase()
-        ))),
-        (Some(true), None) => Ok(Verdict::non_compliant(format!(
-            "{subject} is encrypted, but the record names no KMS key: the key cannot be verified."
-        ))),
-        (Some(true), Some(key)) => judge_key(ctx, subject, key).await,
-    }
-}
-
-/// Neptune and DocumentDB share the RDS API but are other Config types.
-fn is_rds_engine(engine: Option<&str>) -> bool {
-    !matches!(engine, Some("neptune") | Some("docdb"))
-}
-
-#[async_trait]
-impl Rule for RdsStorageEncrypted {
-    fn spec(&self) -> &'static RuleSpec {
-        &SPEC
-    }
-
-    async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
-        judge(&item.resource_type, &Storage::from_item(item), ctx).await
-    }
-
-    async fn sweep(&self, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-        let rds = atrest_common::aws_client!(ctx.aws()?, aws_sdk_rds);
-
-        let mut pages = rds.describe_db_instances().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBInstances", &e))?;
-            let listed: Vec<_> = page
-                .db_instances()
-                .iter()
-                .filter(|d| is_rds_engine(d.engine()))
-                .collect();
-            let n = listed.len();
-            for (i, db) in listed.into_iter().enumerate() {
-                out.ensure_time(n - i).await?;
-                let Some(id) = db.dbi_resource_id() else { continue };
-                let storage = Storage {
-                    encrypted: db.storage_encrypted(),
-                    kms_key_id: db.kms_key_id(),
-                };
-                out.push(INSTANCE, id, judge(INSTANCE, &storage, ctx).await?).await?;
-            }
-        }
-
-        let mut pages = rds.describe_db_clusters().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBClusters", &e))?;
-            let listed: Vec<_> = page
-                .db_clusters()
-                .iter()
-                .filter(|c| is_rds_engine(c.engine()))
-                .collect();
-            let n = listed.len();
-            for (i, c) in listed.into_iter().enumerate() {
-                out.ensure_time(n - i).await?;
-                let Some(id) = c.db_cluster_resource_id() else { continue };
-                let storage = Storage {
-                    encrypted: c.storage_encrypted(),
-                    kms_key_id: c.kms_key_id(),
-                };
-                out.push(CLUSTER, id, judge(CLUSTER, &storage, ctx).await?).await?;
-            }
-        }
-
-        let mut pages = rds.describe_db_snapshots().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBSnapshots", &e))?;
-            let listed: Vec<_> = page
-                .db_snapshots()
-                .iter()
-                .filter(|s| is_rds_engine(s.engine()))
-                .collect();
-            let n = listed.len();
-            for (i, s) in listed.into_iter().enumerate() {
-                out.ensure_time(n - i).await?;
-                let Some(id) = s.db_snapshot_identifier() else { continue };
-                let storage = Storage {
-                    encrypted: s.encrypted(),
-                    kms_key_id: s.kms_key_id(),
-                };
-                out.push(SNAPSHOT, id, judge(SNAPSHOT, &storage, ctx).await?).await?;
-            }
-        }
-
-        let mut pages = rds.describe_db_cluster_snapshots().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("rds", "DescribeDBClusterSnapshots", &e))?;
-            let listed: Vec<_> = page
-                .db_cluster_snapshots()
-                .iter()
-                .filter(|s| is_rds_engine(s.engine()))
-                .collect();
-            let n = listed.len();
-            for (i, s) in listed.into_iter().enumerate() {
-                out.ensure_time(n - i).await?;
-                let Some(id) = s.db_cluster_snapshot_identifier() else {
-                    continue;
-                };
-                let storage = Storage {
-                    encrypted: s.storage_encrypted(),
-                    kms_key_id: s.kms_key_id(),
-                };
-                out.push(CLUSTER_SNAPSHOT, id, judge(CLUSTER_SNAPSHOT, &storage, ctx).await?)
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-}
+pub static RULE: EncryptionRule = EncryptionRule::new(
+    &SPEC,
+    &[
+        &resources::rds::INSTANCES,
+        &resources::rds::CLUSTERS,
+        &resources::rds::SNAPSHOTS,
+        &resources::rds::CLUSTER_SNAPSHOTS,
+    ],
+);

@@ -568,3 +568,76 @@ async fn tag_alignment_sweeps_every_covered_service() {
     // Each key's tags are read once, however many resources it encrypts.
     assert_eq!(summary.aws_calls.get("kms:ListResourceTags"), Some(&5));
 }
+
+/// The tag rule lists RDS through the resource layer, as the encryption
+/// rule does: Neptune and DocumentDB instances and clusters share the RDS
+/// API but are other Config types, and are not reported as RDS resources.
+#[tokio::test]
+async fn tag_alignment_does_not_report_neptune_or_documentdb_as_rds() {
+    use aws_sdk_ec2::operation::describe_volumes::DescribeVolumesOutput;
+    use aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput;
+    use aws_sdk_lambda::operation::list_functions::ListFunctionsOutput;
+    use aws_sdk_rds::operation::describe_db_clusters::DescribeDbClustersOutput;
+    use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+    use aws_sdk_rds::types::{DbCluster, DbInstance};
+    use aws_sdk_s3::operation::list_buckets::ListBucketsOutput;
+    use aws_sdk_ssm::operation::describe_parameters::DescribeParametersOutput;
+
+    let volumes = mock!(aws_sdk_ec2::Client::describe_volumes).then_output(|| DescribeVolumesOutput::builder().build());
+    let key_tags =
+        mock!(aws_sdk_kms::Client::list_resource_tags).then_output(|| ListResourceTagsOutput::builder().build());
+    let instances = mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
+        let db = |id: &str, engine: &str| {
+            DbInstance::builder()
+                .dbi_resource_id(id)
+                .engine(engine)
+                .storage_encrypted(true)
+                .kms_key_id(key_arn("k1"))
+                .build()
+        };
+        DescribeDbInstancesOutput::builder()
+            .db_instances(db("db-postgres", "postgres"))
+            .db_instances(db("db-neptune", "neptune"))
+            .db_instances(db("db-docdb", "docdb"))
+            .build()
+    });
+    let clusters = mock!(aws_sdk_rds::Client::describe_db_clusters).then_output(|| {
+        let cluster = |id: &str, engine: &str| {
+            DbCluster::builder()
+                .db_cluster_resource_id(id)
+                .engine(engine)
+                .storage_encrypted(true)
+                .kms_key_id(key_arn("k1"))
+                .build()
+        };
+        DescribeDbClustersOutput::builder()
+            .db_clusters(cluster("cluster-aurora", "aurora-mysql"))
+            .db_clusters(cluster("cluster-neptune", "neptune"))
+            .db_clusters(cluster("cluster-docdb", "docdb"))
+            .build()
+    });
+    let buckets = mock!(aws_sdk_s3::Client::list_buckets).then_output(|| ListBucketsOutput::builder().build());
+    let functions =
+        mock!(aws_sdk_lambda::Client::list_functions).then_output(|| ListFunctionsOutput::builder().build());
+    let parameters =
+        mock!(aws_sdk_ssm::Client::describe_parameters).then_output(|| DescribeParametersOutput::builder().build());
+    let rule = &atrest_rules::kms_key_tags_aligned::RULE;
+    let mocks = [
+        &volumes,
+        &key_tags,
+        &instances,
+        &clusters,
+        &buckets,
+        &functions,
+        &parameters,
+    ];
+    let (_, _, delivered) = sweep(rule, json!({"tagKeys": "CostCenter"}), &mocks).await.unwrap();
+    let ids: Vec<(&str, &str)> = delivered.iter().map(|d| (d.0.as_str(), d.1.as_str())).collect();
+    assert_eq!(
+        ids,
+        [
+            ("AWS::RDS::DBInstance", "db-postgres"),
+            ("AWS::RDS::DBCluster", "cluster-aurora")
+        ]
+    );
+}

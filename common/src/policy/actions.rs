@@ -60,49 +60,6 @@ pub const KMS_ACTIONS: &[&str] = &[
     "kms:VerifyMac",
 ];
 
-/// The administrative actions on a key: everything that changes who may do
-/// what with it (policy, aliases, tags that attribute-based policies read,
-/// imported material, replicas), or its life. Grant actions are not among
-/// them (the console gives them to key users for AWS services).
-pub const ADMIN_ACTIONS: &[&str] = &[
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:UpdateAlias",
-    "kms:PutKeyPolicy",
-    "kms:UpdateKeyDescription",
-    "kms:UpdatePrimaryRegion",
-    "kms:ReplicateKey",
-    "kms:EnableKey",
-    "kms:DisableKey",
-    "kms:EnableKeyRotation",
-    "kms:DisableKeyRotation",
-    "kms:RotateKeyOnDemand",
-    "kms:ImportKeyMaterial",
-    "kms:DeleteImportedKeyMaterial",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-];
-
-/// The cryptographic uses of a key, of every key spec (symmetric,
-/// asymmetric encryption and signing, HMAC, key agreement).
-pub const CRYPTO_ACTIONS: &[&str] = &[
-    "kms:Encrypt",
-    "kms:Decrypt",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext",
-    "kms:GenerateDataKeyPair",
-    "kms:GenerateDataKeyPairWithoutPlaintext",
-    "kms:Sign",
-    "kms:Verify",
-    "kms:GenerateMac",
-    "kms:VerifyMac",
-    "kms:DeriveSharedSecret",
-];
-
 /// Actions that only read a key's metadata.
 pub fn is_metadata_read(action: &str) -> bool {
     let name = action.strip_prefix("kms:").unwrap_or(action);
