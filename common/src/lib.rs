@@ -3,12 +3,23 @@
 //! The AWS Config custom-rule contract, shared by every atrest rule:
 //! everything a rule needs except its own judgement.
 //!
-//! Data flows one way: a Lambda event is decoded into an
-//! [`Invocation`](event::Invocation); [`run`](run::run) applies the contract
-//! (left scope, deleted items, out-of-scope types, oversized items, periodic
-//! sweeps, stale results) around the rule's [`Rule`](rule::Rule)
-//! implementation; the resulting [`Evaluation`](evaluation::Evaluation)s go
-//! to a [`EvaluationSink`](report::EvaluationSink): AWS Config, or a dry run.
+//! ## One event, from binary to PutEvaluations
+//!
+//! `rules/src/bin/<rule-id>.rs` calls [`lambda::serve`] with the rule from
+//! the registry. For each event, [`lambda::Handler`] decodes it
+//! ([`event`]: the Config event into an [`Invocation`]), checks it against
+//! the rule's spec ([`prepare`]: parameters, result token, execution role),
+//! finds the account's AWS access and cached key facts ([`aws`], [`keys`])
+//! and calls [`run()`](run::run): a change is judged by the rule's
+//! `evaluate_item` ([`rule`]) unless the contract decides it first (left
+//! scope, deleted, out of scope; an oversized item is fetched first); a
+//! scheduled event drives the rule's sweep ([`sweep`]: pages of resources,
+//! each judged only while time is left), then retires stale results
+//! ([`stale`]). Every verdict becomes an [`Evaluation`] ([`evaluation`]) in
+//! the [`Outbox`] ([`report`]), which de-duplicates, dates and counts them,
+//! and the [`ConfigReporter`] sends them in batches of 100 with
+//! PutEvaluations. `atrest evaluate`, `scan` and `snapshot` take the same
+//! path from [`prepare`] or [`run`](run::run) on, into a dry run.
 
 pub mod aws;
 pub mod error;
