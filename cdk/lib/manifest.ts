@@ -14,9 +14,13 @@ export interface ManifestRule {
   readonly id: string;
   readonly description: string;
   readonly resourceTypes: string[];
+  /** The recorded resource types: the Config rule's scope. */
+  readonly scope: string[];
   readonly triggers: Array<'change' | 'periodic'>;
   readonly parameters: ManifestParameter[];
   readonly iamActions: string[];
+  /** Per IAM action, the resources it can be scoped to (ARN patterns with ${AWS::...} placeholders, or "*"). */
+  readonly iamResources: Record<string, string[]>;
   readonly pciDss: Record<string, string[]>;
   readonly timeoutSeconds: number;
 }
@@ -48,8 +52,16 @@ function checkRule(rule: any, where: string): ManifestRule {
   if (!Array.isArray(rule.parameters) || rule.parameters.some((p: any) => typeof p?.name !== 'string')) {
     fail('parameters');
   }
+  if (!isStringList(rule.scope) || rule.scope.some((t: string) => !rule.resourceTypes.includes(t))) fail('scope');
   if (!isStringList(rule.iamActions) || rule.iamActions.some((a: string) => !/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(a))) {
     fail('iamActions');
+  }
+  if (
+    typeof rule.iamResources !== 'object' ||
+    rule.iamResources === null ||
+    rule.iamActions.some((a: string) => !isStringList(rule.iamResources[a]) || rule.iamResources[a].length === 0)
+  ) {
+    fail('iamResources');
   }
   if (!Number.isInteger(rule.timeoutSeconds) || rule.timeoutSeconds < 1 || rule.timeoutSeconds > 900) {
     fail('timeoutSeconds');
@@ -61,15 +73,9 @@ function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string');
 }
 
-/**
- * Resource types AWS Config does not record: a rule may report them (from a
- * periodic sweep) but they cannot be part of a rule's scope.
- */
-export const UNRECORDED_RESOURCE_TYPES: ReadonlySet<string> = new Set(['AWS::SSM::Parameter', 'AWS::::Account']);
-
-/** The scope of a change-triggered rule: the recorded resource types it judges. */
+/** The scope of a change-triggered rule: the recorded resource types it judges (from the registry). */
 export function recordedScope(rule: ManifestRule): string[] {
-  return rule.resourceTypes.filter((t) => !UNRECORDED_RESOURCE_TYPES.has(t));
+  return rule.scope;
 }
 
 /** Whether Config should call the rule on configuration changes (it has a recorded type to watch). */

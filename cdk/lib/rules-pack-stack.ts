@@ -30,39 +30,20 @@ export interface RulesPackStackProps extends StackProps {
 }
 
 /**
- * The resources an IAM action can be scoped to (the Service Authorization
- * Reference); an action not listed here supports no resource-level
- * permissions and gets "*".
+ * The resources an IAM action of `rule` can be scoped to, from the
+ * manifest (the registry's table of the Service Authorization Reference),
+ * with its placeholders filled in.
  */
-function actionResources(action: string, p: string = Aws.PARTITION, r: string = Aws.REGION, a: string = Aws.ACCOUNT_ID): string[] {
-  switch (action) {
-    // Keys of any account: a resource may be encrypted with another account's key.
-    case 'kms:DescribeKey':
-    case 'kms:GetKeyPolicy':
-    case 'kms:GetKeyRotationStatus':
-    case 'kms:ListResourceTags':
-      return [`arn:${p}:kms:${r}:*:key/*`];
-    case 'config:GetComplianceDetailsByConfigRule':
-      return [`arn:${p}:config:${r}:${a}:config-rule/*`];
-    case 'lambda:GetFunctionConfiguration':
-    case 'lambda:ListTags':
-      return [`arn:${p}:lambda:${r}:${a}:function:*`];
-    case 'ssm:ListTagsForResource':
-      return [`arn:${p}:ssm:${r}:${a}:parameter/*`];
-    case 's3:GetEncryptionConfiguration':
-    case 's3:GetBucketTagging':
-      return [`arn:${p}:s3:::*`];
-    case 'rds:DescribeDBInstances':
-      return [`arn:${p}:rds:${r}:${a}:db:*`];
-    case 'rds:DescribeDBClusters':
-      return [`arn:${p}:rds:${r}:${a}:cluster:*`];
-    case 'rds:DescribeDBSnapshots':
-      return [`arn:${p}:rds:${r}:${a}:snapshot:*`];
-    case 'rds:DescribeDBClusterSnapshots':
-      return [`arn:${p}:rds:${r}:${a}:cluster-snapshot:*`];
-    default:
-      return ['*'];
-  }
+function actionResources(
+  rule: ManifestRule,
+  action: string,
+  p: string = Aws.PARTITION,
+  r: string = Aws.REGION,
+  a: string = Aws.ACCOUNT_ID,
+): string[] {
+  return rule.iamResources[action].map((arn) =>
+    arn.split('${AWS::Partition}').join(p).split('${AWS::Region}').join(r).split('${AWS::AccountId}').join(a),
+  );
 }
 
 /** Whether a rule's parameters make it assume the event's execution role. */
@@ -187,7 +168,7 @@ export class RulesPackStack extends Stack {
   ): iam.PolicyStatement[] {
     const byResources = new Map<string, string[]>();
     for (const action of rule.iamActions) {
-      const resources = actionResources(action);
+      const resources = actionResources(rule, action);
       const k = JSON.stringify(resources);
       byResources.set(k, [...(byResources.get(k) ?? []), action]);
     }
@@ -242,7 +223,9 @@ export class RulesPackStack extends Stack {
       });
     }
     const wildcards = new Set(
-      rule.iamActions.flatMap((action) => actionResources(action, '<AWS::Partition>', '<AWS::Region>', '<AWS::AccountId>')),
+      rule.iamActions.flatMap((action) =>
+        actionResources(rule, action, '<AWS::Partition>', '<AWS::Region>', '<AWS::AccountId>'),
+      ),
     );
     for (const resource of [...wildcards].filter((r) => r.includes('*'))) {
       Validations.of(scope).acknowledge({

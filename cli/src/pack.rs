@@ -20,10 +20,6 @@ const FREQUENCIES: [&str; 5] = [
     "TwentyFour_Hours",
 ];
 
-/// Resource types AWS Config does not record: a rule may report them from a
-/// sweep, but they cannot be part of a rule's scope.
-const UNRECORDED_RESOURCE_TYPES: [&str; 2] = ["AWS::SSM::Parameter", "AWS::::Account"];
-
 #[derive(clap::Args)]
 pub struct Args {
     /// The functions' ARN up to the rule id, e.g.
@@ -121,17 +117,9 @@ fn logical_id(id: &str) -> String {
         .collect()
 }
 
-fn recorded_scope(spec: &RuleSpec) -> Vec<&'static str> {
-    spec.resource_types
-        .iter()
-        .copied()
-        .filter(|t| !UNRECORDED_RESOURCE_TYPES.contains(t))
-        .collect()
-}
-
 fn config_rule(spec: &RuleSpec, args: &Args, raw: &BTreeMap<String, String>) -> ConfigRule {
-    let scope = recorded_scope(spec);
-    let change = spec.triggers.change && !scope.is_empty();
+    let scope = spec.scope();
+    let change = spec.is_change_triggered();
     let mut details = Vec::new();
     if change {
         for message_type in [

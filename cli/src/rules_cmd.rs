@@ -21,6 +21,7 @@ pub fn manifest_entry(spec: &RuleSpec) -> Value {
         "description": spec.description,
         "evidence": spec.evidence,
         "resourceTypes": spec.resource_types,
+        "scope": spec.scope(),
         "triggers": triggers,
         "parameters": spec.all_parameters().map(|p| json!({
             "name": p.name,
@@ -30,9 +31,21 @@ pub fn manifest_entry(spec: &RuleSpec) -> Value {
             "description": p.description,
         })).collect::<Vec<_>>(),
         "iamActions": spec.iam_actions(),
+        "iamResources": iam_resources(spec),
         "pciDss": {"v3.2.1": spec.pci_dss.v3_2_1, "v4.0": spec.pci_dss.v4_0},
         "timeoutSeconds": spec.timeout_seconds,
     })
+}
+
+/// The resources each IAM action can be scoped to (`*` where it cannot).
+fn iam_resources(spec: &RuleSpec) -> serde_json::Map<String, Value> {
+    spec.iam_actions()
+        .into_iter()
+        .map(|a| {
+            let resources = atrest_common::iam::action_resources(a).unwrap_or(&["*"]);
+            (a.to_owned(), json!(resources))
+        })
+        .collect()
 }
 
 pub fn run(as_json: bool) -> Result<(), CliError> {

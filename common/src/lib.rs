@@ -25,6 +25,7 @@ pub mod aws;
 pub mod error;
 pub mod evaluation;
 pub mod event;
+pub mod iam;
 pub mod item;
 pub mod keys;
 pub mod lambda;

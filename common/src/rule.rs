@@ -75,6 +75,22 @@ impl RuleSpec {
         actions
     }
 
+    /// The Config rule's scope: the resource types of the rule that AWS
+    /// Config records (see [`crate::iam::is_recorded`]).
+    pub fn scope(&self) -> Vec<&'static str> {
+        self.resource_types
+            .iter()
+            .copied()
+            .filter(|t| crate::iam::is_recorded(t))
+            .collect()
+    }
+
+    /// Whether Config calls the rule on configuration changes: it is
+    /// change-triggered and has a recorded type to watch.
+    pub fn is_change_triggered(&self) -> bool {
+        self.triggers.change && !self.scope().is_empty()
+    }
+
     /// Whether `resource_type` is in the rule's scope.
     pub fn covers(&self, resource_type: &str) -> bool {
         self.resource_types.contains(&resource_type)

@@ -195,3 +195,19 @@ fn the_readme_catalogue_is_current() {
         }
     }
 }
+
+/// The CDK roles are scoped from the registry's table of what each IAM
+/// action applies to: every action of every rule is in it (none falls back
+/// to "*" by omission).
+#[test]
+fn every_iam_action_says_what_resources_it_applies_to() {
+    for rule in atrest_rules::ALL {
+        for action in rule.spec().iam_actions() {
+            assert!(
+                atrest_common::iam::action_resources(action).is_some(),
+                "{}: {action} is not in atrest_common::iam::action_resources",
+                rule.spec().id
+            );
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! What AWS says of the resources the pack touches, written once: which
+//! resource types AWS Config records, and which resources each IAM action
+//! of a rule can be scoped to (the Service Authorization Reference). The
+//! rule manifest carries both, so the CDK app and `atrest pack` read them
+//! from the registry instead of keeping lists of their own.
+
+/// Resource types AWS Config does not record: a rule may report them (from
+/// a periodic sweep) but they cannot be part of a Config rule's scope.
+pub const UNRECORDED_RESOURCE_TYPES: &[&str] = &["AWS::SSM::Parameter", "AWS::::Account"];
+
+/// Whether AWS Config records `resource_type` (and so can trigger a rule
+/// on its changes).
+pub fn is_recorded(resource_type: &str) -> bool {
+    !UNRECORDED_RESOURCE_TYPES.contains(&resource_type)
+}
+
+/// The placeholders of [`action_resources`]' ARN patterns.
+pub const PARTITION: &str = "${AWS::Partition}";
+pub const REGION: &str = "${AWS::Region}";
+pub const ACCOUNT: &str = "${AWS::AccountId}";
+
+/// The resources `action` can be scoped to, as ARN patterns with the
+/// [`PARTITION`], [`REGION`] and [`ACCOUNT`] placeholders; `["*"]` for an
+/// action that supports no resource-level permissions; `None` for an
+/// action this table does not know (a test keeps every rule's actions
+/// known).
+pub fn action_resources(action: &str) -> Option<&'static [&'static str]> {
+    Some(match action {
+        // Keys of any account: a resource may be encrypted with another account's key.
+        "kms:DescribeKey" | "kms:GetKeyPolicy" | "kms:GetKeyRotationStatus" | "kms:ListResourceTags" => {
+            &["arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*"]
+        }
+        "config:GetComplianceDetailsByConfigRule" => {
+            &["arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*"]
+        }
+        "lambda:GetFunctionConfiguration" | "lambda:ListTags" => {
+            &["arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*"]
+        }
+        "ssm:ListTagsForResource" => &["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/*"],
+        "s3:GetEncryptionConfiguration" | "s3:GetBucketTagging" => &["arn:${AWS::Partition}:s3:::*"],
+        "rds:DescribeDBInstances" => &["arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*"],
+        "rds:DescribeDBClusters" => &["arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster:*"],
+        "rds:DescribeDBSnapshots" => &["arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:snapshot:*"],
+        "rds:DescribeDBClusterSnapshots" => {
+            &["arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster-snapshot:*"]
+        }
+        // No resource-level permissions.
+        "config:PutEvaluations"
+        | "config:GetResourceConfigHistory"
+        | "ec2:DescribeVolumes"
+        | "ec2:GetEbsDefaultKmsKeyId"
+        | "ec2:GetEbsEncryptionByDefault"
+        | "kms:ListKeys"
+        | "kms:ListAliases"
+        | "lambda:ListFunctions"
+        | "s3:ListAllMyBuckets"
+        | "ssm:DescribeParameters" => &["*"],
+        _ => return None,
+    })
+}
