@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
 use atrest_common::{aws::AwsContext, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Prepared};
 
+use crate::error::CliError;
 use crate::inputs::{read_event, read_items};
-use crate::output::{emit_report, Finding, Report};
-use crate::{exit_code, CliError, OutputArgs};
+use crate::output::{emit_report, OutputArgs};
+use crate::report::{exit_code, Finding, Report};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -3,8 +3,8 @@
 use atrest_common::Compliance;
 use minijinja::{context, Environment};
 
-use crate::output::Report;
-use crate::CliError;
+use crate::error::CliError;
+use crate::report::Report;
 
 const TEMPLATE: &str = include_str!("../templates/report.html");
 

@@ -9,7 +9,7 @@ use atrest_common::{ConfigurationItem, Invocation};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::CliError;
+use crate::error::CliError;
 
 /// Reads a file, gunzipping it when it is gzip-compressed (Config delivers
 /// snapshots and history files as `.json.gz`).

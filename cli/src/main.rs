@@ -1,28 +1,24 @@
 //! `atrest`: the atrest rules outside Lambda.
 
+mod error;
 mod evaluate;
 mod html;
 mod inputs;
+mod junit;
 mod output;
 mod pack;
 mod params_arg;
+mod report;
 mod rules_cmd;
+mod sarif;
 mod scan;
 mod snapshot;
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use atrest_common::Compliance;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-/// Exit code when every evaluated resource is compliant or not applicable.
-const EXIT_OK: u8 = 0;
-/// Exit code when some resource is NON_COMPLIANT.
-const EXIT_NON_COMPLIANT: u8 = 1;
-/// Exit code on any error.
-const EXIT_ERROR: u8 = 2;
+use crate::error::{EXIT_ERROR, EXIT_OK};
 
 #[derive(Parser)]
 #[command(
@@ -53,55 +49,6 @@ enum Command {
     Pack(pack::Args),
 }
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
-    Junit,
-    Sarif,
-    Html,
-}
-
-/// Where and how a command writes its report.
-#[derive(clap::Args)]
-pub struct OutputArgs {
-    /// Output format (default: table on a terminal, JSON otherwise).
-    #[arg(long, value_enum)]
-    format: Option<Format>,
-    /// Write the report to this file (whole, or not at all) instead of stdout.
-    #[arg(long)]
-    output: Option<PathBuf>,
-}
-
-impl OutputArgs {
-    pub fn format(&self) -> Format {
-        self.format
-            .unwrap_or(if std::io::stdout().is_terminal() && self.output.is_none() {
-                Format::Table
-            } else {
-                Format::Json
-            })
-    }
-}
-
-/// 1 when something is NON_COMPLIANT, else 0.
-pub fn exit_code(findings: &[output::Finding]) -> u8 {
-    if findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
-        EXIT_NON_COMPLIANT
-    } else {
-        EXIT_OK
-    }
-}
-
-/// The current time, ISO 8601.
-pub fn now_text() -> String {
-    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -118,27 +65,4 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
-}
-
-/// Everything that makes a command fail (exit code 2).
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    #[error("{path} is not valid JSON: {source}")]
-    Json { path: String, source: serde_json::Error },
-    #[error("{path}: {problem}")]
-    Input { path: String, problem: String },
-    #[error("unknown rule `{0}` (see `atrest rules`)")]
-    UnknownRule(String),
-    #[error("--param {0}")]
-    Param(String),
-    #[error("{path}: {source}")]
-    Rule { path: String, source: atrest_common::Error },
-    #[error("{0}")]
-    Aws(String),
-    #[error("cannot write the output: {0}")]
-    Write(std::io::Error),
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(std::io::Error),
 }

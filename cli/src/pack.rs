@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use atrest_common::RuleSpec;
 use serde::Serialize;
 
-use crate::{params_arg, CliError, EXIT_OK};
+use crate::error::{CliError, EXIT_OK};
+use crate::params_arg;
 
 /// Config's periodic frequencies (MaximumExecutionFrequency).
 const FREQUENCIES: [&str; 5] = [

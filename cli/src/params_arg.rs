@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use atrest_common::{Parameters, Rule};
 
-use crate::CliError;
+use crate::error::CliError;
 
 /// Raw parameters per rule id, from `--param` arguments.
 pub fn parse(args: &[String]) -> Result<HashMap<String, BTreeMap<String, String>>, CliError> {

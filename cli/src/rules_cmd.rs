@@ -5,7 +5,7 @@ use std::io::Write;
 use atrest_common::RuleSpec;
 use serde_json::{json, Value};
 
-use crate::CliError;
+use crate::error::CliError;
 
 /// The manifest entry of one rule.
 pub fn manifest_entry(spec: &RuleSpec) -> Value {

@@ -12,8 +12,10 @@ use aws_config::{BehaviorVersion, Region};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
-use crate::output::{emit_report, Finding, Report};
-use crate::{exit_code, params_arg, CliError, OutputArgs};
+use crate::error::CliError;
+use crate::output::{emit_report, OutputArgs};
+use crate::params_arg;
+use crate::report::{exit_code, Finding, Report};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -11,9 +11,11 @@ use atrest_common::{
     DryRun, Environment, Error, Evaluation, Invocation, KeyDirectory, Parameters, Rule, Trigger, Verdict,
 };
 
+use crate::error::CliError;
 use crate::inputs::{ItemFile, Items, ResourceKey};
-use crate::output::{emit_report, Finding, Report};
-use crate::{exit_code, params_arg, CliError, OutputArgs};
+use crate::output::{emit_report, OutputArgs};
+use crate::params_arg;
+use crate::report::{exit_code, Finding, Report};
 
 #[derive(clap::Args)]
 pub struct Args {

@@ -1,0 +1,197 @@
+//! What a command found: its findings, the report they make, and the
+//! counts every format shows (per rule, per PCI DSS requirement).
+
+use std::collections::BTreeMap;
+
+use atrest_common::report::Counts;
+use atrest_common::{Compliance, Evaluation, RuleSpec};
+use aws_smithy_types::date_time::Format as DateFormat;
+use serde::Serialize;
+
+/// One evaluation with what it was about.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub rule: &'static str,
+    pub resource_type: String,
+    pub resource_id: String,
+    pub compliance: Compliance,
+    pub annotation: Option<String>,
+    pub ordering_timestamp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl Finding {
+    pub fn new(rule: &'static str, e: Evaluation, account_id: Option<String>, region: Option<String>) -> Self {
+        Finding {
+            rule,
+            ordering_timestamp: e
+                .ordering_timestamp
+                .fmt(DateFormat::DateTime)
+                .unwrap_or_else(|_| e.ordering_timestamp.secs().to_string()),
+            resource_type: e.resource_type,
+            resource_id: e.resource_id,
+            compliance: e.compliance,
+            annotation: e.annotation,
+            account_id,
+            region,
+        }
+    }
+}
+
+/// What a report is about, beyond its findings.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    /// The rules that ran, in order.
+    pub rules: Vec<&'static RuleSpec>,
+    /// Where the data came from (files, or "live scan").
+    pub source: String,
+    pub generated_at: String,
+}
+
+impl<'a> Report<'a> {
+    /// A report generated now.
+    pub fn new(findings: &'a [Finding], rules: Vec<&'static RuleSpec>, source: String) -> Self {
+        Report {
+            findings,
+            rules,
+            source,
+            generated_at: now_text(),
+        }
+    }
+
+    /// The source text of a report on these files.
+    pub fn files(paths: &[std::path::PathBuf]) -> String {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn accounts(&self) -> Vec<String> {
+        let mut a: Vec<String> = self.findings.iter().filter_map(|f| f.account_id.clone()).collect();
+        a.sort();
+        a.dedup();
+        a
+    }
+
+    fn regions(&self) -> Vec<String> {
+        let mut r: Vec<String> = self.findings.iter().filter_map(|f| f.region.clone()).collect();
+        r.sort();
+        r.dedup();
+        r
+    }
+
+    /// Counts per rule, in rule order.
+    pub fn per_rule(&self) -> Vec<(&'static RuleSpec, Counts)> {
+        self.rules
+            .iter()
+            .map(|spec| {
+                let mut c = Counts::default();
+                for f in self.findings.iter().filter(|f| f.rule == spec.id) {
+                    c.add(f.compliance);
+                }
+                (*spec, c)
+            })
+            .collect()
+    }
+
+    /// Counts per PCI DSS requirement, in requirement order.
+    fn per_requirement(&self) -> Vec<RequirementRow> {
+        let mut rows: BTreeMap<(String, Vec<u32>), RequirementRow> = BTreeMap::new();
+        for (spec, counts) in self.per_rule() {
+            for (version, reqs) in [("v3.2.1", spec.pci_dss.v3_2_1), ("v4.0", spec.pci_dss.v4_0)] {
+                for req in reqs {
+                    let order: Vec<u32> = req.split('.').filter_map(|p| p.parse().ok()).collect();
+                    let row = rows
+                        .entry((version.to_owned(), order))
+                        .or_insert_with(|| RequirementRow {
+                            version: version.to_owned(),
+                            requirement: (*req).to_owned(),
+                            compliant: 0,
+                            non_compliant: 0,
+                            not_applicable: 0,
+                            rules: Vec::new(),
+                        });
+                    row.compliant += counts.compliant;
+                    row.non_compliant += counts.non_compliant;
+                    row.not_applicable += counts.not_applicable;
+                    row.rules.push(spec.id);
+                }
+            }
+        }
+        rows.into_values().collect()
+    }
+}
+
+/// The numbers the HTML page needs, as serialisable data.
+#[derive(Serialize)]
+pub struct PageSummary {
+    pub per_rule: Vec<RuleRow>,
+    pub per_requirement: Vec<RequirementRow>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct RuleRow {
+    pub id: &'static str,
+    pub description: &'static str,
+    /// What a COMPLIANT proves and what it does not.
+    pub evidence: &'static str,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+}
+
+#[derive(Serialize)]
+pub struct RequirementRow {
+    pub version: String,
+    pub requirement: String,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+    pub rules: Vec<&'static str>,
+}
+
+impl Report<'_> {
+    pub fn summary(&self) -> PageSummary {
+        PageSummary {
+            per_rule: self
+                .per_rule()
+                .into_iter()
+                .map(|(s, c)| RuleRow {
+                    id: s.id,
+                    description: s.description,
+                    evidence: s.evidence,
+                    compliant: c.compliant,
+                    non_compliant: c.non_compliant,
+                    not_applicable: c.not_applicable,
+                })
+                .collect(),
+            per_requirement: self.per_requirement(),
+            accounts: self.accounts(),
+            regions: self.regions(),
+        }
+    }
+}
+
+/// The current time, ISO 8601.
+pub fn now_text() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(DateFormat::DateTime)
+        .unwrap_or_default()
+}
+
+/// The exit code of a report: 1 when something is NON_COMPLIANT, else 0.
+pub fn exit_code(findings: &[Finding]) -> u8 {
+    if findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
+        crate::error::EXIT_NON_COMPLIANT
+    } else {
+        crate::error::EXIT_OK
+    }
+}

@@ -1,0 +1,162 @@
+//! The SARIF 2.1.0 report, as typed structures: a misspelt field does not
+//! compile. Results are the NON_COMPLIANT (`error`, `fail`) and
+//! NOT_APPLICABLE (`none`, `notApplicable`) findings.
+
+use atrest_common::Compliance;
+use serde::Serialize;
+
+use crate::report::Report;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/atrest/atrest";
+
+#[derive(Serialize)]
+pub struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run<'a>>,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    tool: Tool<'a>,
+    results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<ReportingDescriptor<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportingDescriptor<'a> {
+    id: &'a str,
+    name: &'a str,
+    short_description: Message<'a>,
+    help_uri: String,
+    properties: RuleProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct RuleProperties<'a> {
+    tags: [&'static str; 3],
+    #[serde(rename = "pciDss-v3.2.1")]
+    pci_dss_v3_2_1: &'a [&'a str],
+    #[serde(rename = "pciDss-v4.0")]
+    pci_dss_v4_0: &'a [&'a str],
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    rule_index: Option<usize>,
+    level: &'static str,
+    kind: &'static str,
+    message: Message<'a>,
+    locations: [Location<'a>; 1],
+    properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    logical_locations: [LogicalLocation<'a>; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation<'a> {
+    name: &'a str,
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultProperties<'a> {
+    resource_type: &'a str,
+    compliance: Compliance,
+    account_id: Option<&'a str>,
+    region: Option<&'a str>,
+}
+
+/// The SARIF log of a report.
+pub fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
+    let rules = report
+        .rules
+        .iter()
+        .map(|s| ReportingDescriptor {
+            id: s.id,
+            name: s.id,
+            short_description: Message { text: s.description },
+            help_uri: format!("{INFORMATION_URI}#{}", s.id),
+            properties: RuleProperties {
+                tags: ["security", "encryption", "kms"],
+                pci_dss_v3_2_1: s.pci_dss.v3_2_1,
+                pci_dss_v4_0: s.pci_dss.v4_0,
+            },
+        })
+        .collect();
+    let results = report
+        .findings
+        .iter()
+        .filter(|f| f.compliance != Compliance::Compliant)
+        .map(|f| {
+            let failed = f.compliance == Compliance::NonCompliant;
+            SarifResult {
+                rule_id: f.rule,
+                rule_index: report.rules.iter().position(|s| s.id == f.rule),
+                level: if failed { "error" } else { "none" },
+                kind: if failed { "fail" } else { "notApplicable" },
+                message: Message {
+                    text: f.annotation.as_deref().unwrap_or(f.compliance.as_str()),
+                },
+                locations: [Location {
+                    logical_locations: [LogicalLocation {
+                        name: &f.resource_id,
+                        fully_qualified_name: format!("{}/{}", f.resource_type, f.resource_id),
+                        kind: "resource",
+                    }],
+                }],
+                properties: ResultProperties {
+                    resource_type: &f.resource_type,
+                    compliance: f.compliance,
+                    account_id: f.account_id.as_deref(),
+                    region: f.region.as_deref(),
+                },
+            }
+        })
+        .collect();
+    Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "atrest",
+                    version: env!("CARGO_PKG_VERSION"),
+                    information_uri: INFORMATION_URI,
+                    rules,
+                },
+            },
+            results,
+        }],
+    }
+}
