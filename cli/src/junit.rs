@@ -119,7 +119,10 @@ mod tests {
                     text.clear();
                     for a in e.attributes() {
                         let a = a.unwrap();
-                        let value = a.normalized_value(quick_xml::XmlVersion::Explicit1_0).unwrap().into_owned();
+                        let value = a
+                            .normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                            .unwrap()
+                            .into_owned();
                         match a.key.0 {
                             "name" if e.name().0 == "testcase" => names.push(value),
                             "message" => messages.push(value),
