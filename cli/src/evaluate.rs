@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
-use atrest_common::{aws::AwsContext, ConfigReporter, DryRun, Environment, EvaluationSink, KeyDirectory, Prepared};
+use atrest_common::lambda::{Delivery, Handler};
+use atrest_common::{aws::AwsContext, Deadline, DryRun, Environment, KeyDirectory, Prepared};
 
 use crate::error::CliError;
 use crate::inputs::{read_event, read_items};
@@ -52,12 +53,14 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         .build()
         .map_err(CliError::Runtime)?;
     let findings = runtime.block_on(async {
-        let env = match key_items {
-            Some(items) => Environment {
+        // Live: the Lambda handler's own path (execution role included);
+        // offline: the same run on key facts from the snapshot.
+        let mode = match key_items {
+            None => Mode::Live(Handler::new(AwsContext::from_env().await)),
+            Some(items) => Mode::Offline(Environment {
                 aws: None,
                 keys: KeyDirectory::new(ItemKeySource::from_items(&items), DEFAULT_TTL),
-            },
-            None => Environment::live(AwsContext::from_env().await),
+            }),
         };
         let mut findings = Vec::new();
         for (path, invocation) in &invocations {
@@ -65,25 +68,26 @@ pub fn run(args: Args) -> Result<u8, CliError> {
                 path: path.clone(),
                 source,
             };
-            let prepared = Prepared::new(rule.spec(), invocation).map_err(fail)?;
             let mut dry = DryRun::default();
-            if args.put {
-                let aws = env
-                    .aws
-                    .as_ref()
-                    .ok_or_else(|| fail(atrest_common::Error::Unsupported("--put needs AWS access".into())))?;
-                let token = prepared.result_token().map_err(fail)?;
-                let mut reporter = Tee {
-                    inner: ConfigReporter::new(aws.config(), token),
-                    copy: &mut dry,
-                };
-                atrest_common::run(rule, invocation, &prepared.params, &env, &mut reporter)
-                    .await
-                    .map_err(fail)?;
-            } else {
-                atrest_common::run(rule, invocation, &prepared.params, &env, &mut dry)
-                    .await
-                    .map_err(fail)?;
+            match &mode {
+                Mode::Live(handler) => {
+                    let delivery = if args.put {
+                        Delivery::ConfigAndKeep(&mut dry)
+                    } else {
+                        Delivery::Keep(&mut dry)
+                    };
+                    let invoked = handler
+                        .invoke(rule, invocation, Deadline::none(), delivery)
+                        .await
+                        .map_err(fail)?;
+                    invoked.result.map_err(fail)?;
+                }
+                Mode::Offline(env) => {
+                    let prepared = Prepared::new(rule.spec(), invocation).map_err(fail)?;
+                    atrest_common::run(rule, invocation, &prepared.params, env, &mut dry)
+                        .await
+                        .map_err(fail)?;
+                }
             }
             let account = invocation.account_id.clone();
             findings.extend(
@@ -100,19 +104,11 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     Ok(exit_code(&findings))
 }
 
-/// Sends to Config and keeps a copy for printing.
-struct Tee<'a> {
-    inner: ConfigReporter,
-    copy: &'a mut DryRun,
-}
-
-#[async_trait::async_trait]
-impl EvaluationSink for Tee<'_> {
-    async fn push(&mut self, evaluation: atrest_common::Evaluation) -> Result<(), atrest_common::Error> {
-        self.copy.push(evaluation.clone()).await?;
-        self.inner.push(evaluation).await
-    }
-    async fn flush(&mut self) -> Result<(), atrest_common::Error> {
-        self.inner.flush().await
-    }
+/// How the events are evaluated.
+#[allow(clippy::large_enum_variant)] // one per command run
+enum Mode {
+    /// With AWS access, through the Lambda handler.
+    Live(Handler),
+    /// Key facts from a snapshot's items; no AWS access.
+    Offline(Environment),
 }

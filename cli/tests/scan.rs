@@ -179,3 +179,68 @@ fn scan_shows_a_progress_bar_only_on_a_terminal() {
     assert!(!all.contains("2/2 ") && !all.contains(" in eu-west-1"), "{all}");
     assert!(all.starts_with("RULE"), "{all}");
 }
+
+/// `evaluate` runs the Lambda handler's path: an event whose rule assumes
+/// the execution role is evaluated with that role's credentials (one
+/// AssumeRole, then the key look-up), and one without a role to assume is
+/// refused as the handler refuses it — never evaluated with the caller's
+/// own credentials.
+#[test]
+fn evaluate_assumes_the_events_execution_role_as_the_handler_does() {
+    let Some(moto) = Moto::start() else { return };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let text = std::fs::read_to_string(root.join("examples/events/ebs-volume-customer-key.json")).unwrap();
+    let mut event: Value = serde_json::from_str(&text).unwrap();
+    event["ruleParameters"] = Value::String(r#"{"assumeExecutionRole": "true"}"#.into());
+    event["executionRoleArn"] = Value::String("arn:aws:iam::222233334444:role/atrest-member".into());
+    let dir = std::env::temp_dir().join(format!("atrest-evaluate-role-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let with_role = dir.join("with-role.json");
+    std::fs::write(&with_role, event.to_string()).unwrap();
+    event.as_object_mut().unwrap().remove("executionRoleArn");
+    let without_role = dir.join("without-role.json");
+    std::fs::write(&without_role, event.to_string()).unwrap();
+
+    moto.start_recording();
+    let o = atrest_on(&moto)
+        .args([
+            "evaluate",
+            "--rule",
+            "ebs-volume-encrypted",
+            "--format",
+            "json",
+            "--event",
+        ])
+        .arg(&with_role)
+        .output()
+        .unwrap();
+    // The key is not in the member account moto models: NON_COMPLIANT.
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let calls = count_operations(&moto.recording());
+    assert_eq!(calls.get("sts:AssumeRole"), Some(&1), "{calls:?}");
+    assert!(calls.contains_key("kms:DescribeKey"), "{calls:?}");
+
+    let o = atrest_on(&moto)
+        .args([
+            "evaluate",
+            "--rule",
+            "ebs-volume-encrypted",
+            "--format",
+            "json",
+            "--event",
+        ])
+        .arg(&without_role)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("assumeExecutionRole") && err.contains("executionRoleArn"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -14,11 +14,12 @@ use tokio::sync::Mutex;
 
 use crate::aws::AwsContext;
 use crate::error::Error;
+use crate::evaluation::Evaluation;
 use crate::event::Invocation;
 use crate::prepare::Prepared;
-use crate::report::{ConfigReporter, Counts, Deadline};
+use crate::report::{ConfigReporter, Counts, Deadline, DryRun, EvaluationSink};
 use crate::rule::Rule;
-use crate::run::{run_until, Environment};
+use crate::run::{run_until, Environment, Outcome};
 
 /// What one invocation did; returned to Lambda and logged.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +92,7 @@ impl Handler {
 
     /// [`Handler::handle`] with the invocation's deadline: a sweep stops
     /// before it, delivering what it evaluated and failing with an error
-    /// that says what was left.
+    /// that says what was left. Logs one line for the invocation.
     pub async fn handle_until(
         &self,
         rule: &dyn Rule,
@@ -106,59 +107,148 @@ impl Handler {
             ),
             None => Deadline::none(),
         };
-        let spec = rule.spec();
         let invocation = Invocation::from_value(event)?;
-        let prepared = Prepared::new(spec, &invocation)?;
-        let token = prepared.result_token()?;
+        let invoked = self.invoke(rule, &invocation, deadline, Delivery::Config).await?;
+        let summary = invoked.result.map(|outcome| Summary {
+            rule: rule.spec().id,
+            message_type: outcome.message_type,
+            evaluated: outcome.counts.total(),
+            counts: outcome.counts,
+            stale_retired: outcome.stale,
+            aws_calls: invoked.aws_calls.clone(),
+            duration_ms: started.elapsed().as_millis(),
+        });
+        log(
+            rule,
+            &invocation,
+            &summary,
+            invoked.delivered,
+            &invoked.aws_calls,
+            started,
+        );
+        summary
+    }
+
+    /// The handler's path for a decoded invocation: checks it against the
+    /// rule ([`Prepared`]), takes the AWS access of its execution role (or
+    /// the function's own), runs the rule and delivers as `delivery` says.
+    /// `Err` before anything ran; else what the run gave, with what was
+    /// delivered and called on the way.
+    pub async fn invoke(
+        &self,
+        rule: &dyn Rule,
+        invocation: &Invocation,
+        deadline: Deadline,
+        delivery: Delivery<'_>,
+    ) -> Result<Invoked, Error> {
+        let spec = rule.spec();
+        let prepared = Prepared::new(spec, invocation)?;
+        let token = match delivery {
+            Delivery::Keep(_) => None,
+            Delivery::Config | Delivery::ConfigAndKeep(_) => Some(prepared.result_token()?),
+        };
         let role = prepared.execution_role()?;
         let env = self.environment(role, &format!("atrest-{}", spec.id)).await;
         let aws = env.aws.as_ref().unwrap_or(&self.base);
         let before = aws.calls().snapshot();
-        let mut reporter = ConfigReporter::new(aws.config(), token);
-        let result = run_until(rule, &invocation, &prepared.params, &env, &mut reporter, deadline).await;
-        let aws_calls = aws.calls().since(&before);
-        let duration_ms = started.elapsed().as_millis();
-        match result {
-            Ok(outcome) => {
-                let summary = Summary {
-                    rule: spec.id,
-                    message_type: outcome.message_type,
-                    evaluated: outcome.counts.total(),
-                    counts: outcome.counts,
-                    stale_retired: outcome.stale,
-                    aws_calls,
-                    duration_ms,
+        let (result, delivered) = match (delivery, token) {
+            (Delivery::Keep(dry), _) => {
+                let result = run_until(rule, invocation, &prepared.params, &env, dry, deadline).await;
+                (result, 0)
+            }
+            (Delivery::ConfigAndKeep(dry), Some(token)) => {
+                let mut tee = Tee {
+                    inner: ConfigReporter::new(aws.config(), token),
+                    copy: dry,
                 };
-                tracing::info!(
-                    rule = spec.id,
-                    message_type = summary.message_type,
-                    evaluated = summary.evaluated,
-                    compliant = summary.counts.compliant,
-                    non_compliant = summary.counts.non_compliant,
-                    not_applicable = summary.counts.not_applicable,
-                    stale_retired = summary.stale_retired,
-                    delivered = reporter.delivered(),
-                    aws_calls = ?summary.aws_calls,
-                    duration_ms = summary.duration_ms as u64,
-                    "invocation complete"
-                );
-                Ok(summary)
+                let result = run_until(rule, invocation, &prepared.params, &env, &mut tee, deadline).await;
+                (result, tee.inner.delivered())
             }
-            Err(e) => {
-                tracing::error!(
-                    rule = spec.id,
-                    message_type = invocation.trigger.message_type(),
-                    error_type = e.kind_name(),
-                    retryable = e.is_retryable(),
-                    delivered = reporter.delivered(),
-                    aws_calls = ?aws_calls,
-                    duration_ms = duration_ms as u64,
-                    error = %e,
-                    "invocation failed"
-                );
-                Err(e)
+            (_, token) => {
+                let mut reporter = ConfigReporter::new(aws.config(), token.unwrap_or_default());
+                let result = run_until(rule, invocation, &prepared.params, &env, &mut reporter, deadline).await;
+                (result, reporter.delivered())
             }
-        }
+        };
+        Ok(Invoked {
+            result,
+            delivered,
+            aws_calls: aws.calls().since(&before),
+        })
+    }
+}
+
+/// Where the evaluations of [`Handler::invoke`] go.
+pub enum Delivery<'a> {
+    /// To AWS Config with PutEvaluations, under the event's result token
+    /// (`TESTMODE` selects TestMode): the Lambda function.
+    Config,
+    /// Kept, not sent: a dry run.
+    Keep(&'a mut DryRun),
+    /// Sent to AWS Config, and a copy kept.
+    ConfigAndKeep(&'a mut DryRun),
+}
+
+/// What [`Handler::invoke`] did.
+pub struct Invoked {
+    pub result: Result<Outcome, Error>,
+    /// Evaluations AWS Config accepted.
+    pub delivered: usize,
+    /// The AWS calls made, by operation.
+    pub aws_calls: BTreeMap<String, u64>,
+}
+
+/// Sends to Config and keeps a copy.
+struct Tee<'a> {
+    inner: ConfigReporter,
+    copy: &'a mut DryRun,
+}
+
+#[async_trait::async_trait]
+impl EvaluationSink for Tee<'_> {
+    async fn push(&mut self, evaluation: Evaluation) -> Result<(), Error> {
+        self.copy.push(evaluation.clone()).await?;
+        self.inner.push(evaluation).await
+    }
+    async fn flush(&mut self) -> Result<(), Error> {
+        self.inner.flush().await
+    }
+}
+
+/// The one log line of an invocation: it observes, it decides nothing.
+fn log(
+    rule: &dyn Rule,
+    invocation: &Invocation,
+    summary: &Result<Summary, Error>,
+    delivered: usize,
+    aws_calls: &BTreeMap<String, u64>,
+    started: Instant,
+) {
+    match summary {
+        Ok(summary) => tracing::info!(
+            rule = summary.rule,
+            message_type = summary.message_type,
+            evaluated = summary.evaluated,
+            compliant = summary.counts.compliant,
+            non_compliant = summary.counts.non_compliant,
+            not_applicable = summary.counts.not_applicable,
+            stale_retired = summary.stale_retired,
+            delivered,
+            aws_calls = ?summary.aws_calls,
+            duration_ms = summary.duration_ms as u64,
+            "invocation complete"
+        ),
+        Err(e) => tracing::error!(
+            rule = rule.spec().id,
+            message_type = invocation.trigger.message_type(),
+            error_type = e.kind_name(),
+            retryable = e.is_retryable(),
+            delivered,
+            aws_calls = ?aws_calls,
+            duration_ms = started.elapsed().as_millis() as u64,
+            error = %e,
+            "invocation failed"
+        ),
     }
 }
 
