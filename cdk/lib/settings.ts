@@ -1,14 +1,15 @@
 // The app's settings, read from CDK context (cdk.json or `-c key=value`).
 // Every setting is documented in cdk/README.md; a bad value is an error naming it.
 import * as path from 'node:path';
+import { aws_config as config } from 'aws-cdk-lib';
 import { ManifestRule } from './manifest';
 
 export type Architecture = 'arm64' | 'x86_64';
 export type DeployAs = 'rules' | 'conformance-pack' | 'organization-conformance-pack' | 'functions';
 
-/** Config's periodic frequencies (MaximumExecutionFrequency). */
-export const FREQUENCIES = ['One_Hour', 'Three_Hours', 'Six_Hours', 'Twelve_Hours', 'TwentyFour_Hours'] as const;
-export type Frequency = (typeof FREQUENCIES)[number];
+/** Config's periodic frequencies (MaximumExecutionFrequency), as aws-cdk-lib models them. */
+export type Frequency = `${config.MaximumExecutionFrequency}`;
+export const FREQUENCIES: readonly Frequency[] = Object.values(config.MaximumExecutionFrequency);
 
 export interface Settings {
   /** Lambda architecture; the packages are read from `<packageRoot>/<architecture>/<rule>/bootstrap.zip`. */

@@ -12,15 +12,6 @@ use serde::Serialize;
 use crate::error::{CliError, EXIT_OK};
 use crate::params_arg;
 
-/// Config's periodic frequencies (MaximumExecutionFrequency).
-const FREQUENCIES: [&str; 5] = [
-    "One_Hour",
-    "Three_Hours",
-    "Six_Hours",
-    "Twelve_Hours",
-    "TwentyFour_Hours",
-];
-
 #[derive(clap::Args)]
 pub struct Args {
     /// The functions' ARN up to the rule id, e.g.
@@ -39,7 +30,7 @@ pub struct Args {
     #[arg(long = "param")]
     params: Vec<String>,
     /// How often periodic rules run.
-    #[arg(long, default_value = "TwentyFour_Hours", value_parser = FREQUENCIES)]
+    #[arg(long, default_value = "TwentyFour_Hours", value_parser = clap::builder::PossibleValuesParser::new(atrest_common::rule::SCHEDULE_FREQUENCIES))]
     schedule_frequency: String,
     /// Write the template to this file (whole, or not at all) instead of stdout.
     #[arg(long)]

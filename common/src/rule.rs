@@ -11,6 +11,10 @@ use crate::keys::KeyDirectory;
 use crate::params::{ParamSpec, Parameters, COMMON};
 use crate::sweep::Sweep;
 
+/// Config's periodic frequencies (MaximumExecutionFrequency), as the
+/// AWS SDK models them.
+pub const SCHEDULE_FREQUENCIES: &[&str] = aws_sdk_config::types::MaximumExecutionFrequency::values();
+
 /// When Config invokes the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Triggers {
