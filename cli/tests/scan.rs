@@ -204,37 +204,29 @@ fn evaluate_assumes_the_events_execution_role_as_the_handler_does() {
     let without_role = dir.join("without-role.json");
     std::fs::write(&without_role, event.to_string()).unwrap();
 
+    let evaluate = |event: &std::path::Path| {
+        atrest_on(&moto)
+            .args([
+                "evaluate",
+                "--rule",
+                "ebs-volume-encrypted",
+                "--format",
+                "json",
+                "--event",
+            ])
+            .arg(event)
+            .output()
+            .unwrap()
+    };
     moto.start_recording();
-    let o = atrest_on(&moto)
-        .args([
-            "evaluate",
-            "--rule",
-            "ebs-volume-encrypted",
-            "--format",
-            "json",
-            "--event",
-        ])
-        .arg(&with_role)
-        .output()
-        .unwrap();
+    let o = evaluate(&with_role);
     // The key is not in the member account moto models: NON_COMPLIANT.
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     let calls = count_operations(&moto.recording());
     assert_eq!(calls.get("sts:AssumeRole"), Some(&1), "{calls:?}");
     assert!(calls.contains_key("kms:DescribeKey"), "{calls:?}");
 
-    let o = atrest_on(&moto)
-        .args([
-            "evaluate",
-            "--rule",
-            "ebs-volume-encrypted",
-            "--format",
-            "json",
-            "--event",
-        ])
-        .arg(&without_role)
-        .output()
-        .unwrap();
+    let o = evaluate(&without_role);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

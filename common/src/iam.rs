@@ -14,13 +14,9 @@ pub fn is_recorded(resource_type: &str) -> bool {
     !UNRECORDED_RESOURCE_TYPES.contains(&resource_type)
 }
 
-/// The placeholders of [`action_resources`]' ARN patterns.
-pub const PARTITION: &str = "${AWS::Partition}";
-pub const REGION: &str = "${AWS::Region}";
-pub const ACCOUNT: &str = "${AWS::AccountId}";
-
 /// The resources `action` can be scoped to, as ARN patterns with the
-/// [`PARTITION`], [`REGION`] and [`ACCOUNT`] placeholders; `["*"]` for an
+/// `${AWS::Partition}`, `${AWS::Region}` and `${AWS::AccountId}`
+/// placeholders (CloudFormation's pseudo parameters); `["*"]` for an
 /// action that supports no resource-level permissions; `None` for an
 /// action this table does not know (a test keeps every rule's actions
 /// known).

@@ -143,33 +143,22 @@ impl Handler {
     ) -> Result<Invoked, Error> {
         let spec = rule.spec();
         let prepared = Prepared::new(spec, invocation)?;
-        let token = match delivery {
-            Delivery::Keep(_) => None,
-            Delivery::Config | Delivery::ConfigAndKeep(_) => Some(prepared.result_token()?),
+        let (send, keep) = match delivery {
+            Delivery::Config => (true, None),
+            Delivery::Keep(dry) => (false, Some(dry)),
+            Delivery::ConfigAndKeep(dry) => (true, Some(dry)),
         };
+        let token = if send { Some(prepared.result_token()?) } else { None };
         let role = prepared.execution_role()?;
         let env = self.environment(role, &format!("atrest-{}", spec.id)).await;
         let aws = env.aws.as_ref().unwrap_or(&self.base);
         let before = aws.calls().snapshot();
-        let (result, delivered) = match (delivery, token) {
-            (Delivery::Keep(dry), _) => {
-                let result = run_until(rule, invocation, &prepared.params, &env, dry, deadline).await;
-                (result, 0)
-            }
-            (Delivery::ConfigAndKeep(dry), Some(token)) => {
-                let mut tee = Tee {
-                    inner: ConfigReporter::new(aws.config(), token),
-                    copy: dry,
-                };
-                let result = run_until(rule, invocation, &prepared.params, &env, &mut tee, deadline).await;
-                (result, tee.inner.delivered())
-            }
-            (_, token) => {
-                let mut reporter = ConfigReporter::new(aws.config(), token.unwrap_or_default());
-                let result = run_until(rule, invocation, &prepared.params, &env, &mut reporter, deadline).await;
-                (result, reporter.delivered())
-            }
+        let mut sink = Deliver {
+            config: token.map(|t| ConfigReporter::new(aws.config(), t)),
+            keep,
         };
+        let result = run_until(rule, invocation, &prepared.params, &env, &mut sink, deadline).await;
+        let delivered = sink.config.as_ref().map_or(0, ConfigReporter::delivered);
         Ok(Invoked {
             result,
             delivered,
@@ -198,20 +187,30 @@ pub struct Invoked {
     pub aws_calls: BTreeMap<String, u64>,
 }
 
-/// Sends to Config and keeps a copy.
-struct Tee<'a> {
-    inner: ConfigReporter,
-    copy: &'a mut DryRun,
+/// The sink of a [`Delivery`]: to Config, kept, or both.
+struct Deliver<'a> {
+    config: Option<ConfigReporter>,
+    keep: Option<&'a mut DryRun>,
 }
 
 #[async_trait::async_trait]
-impl EvaluationSink for Tee<'_> {
+impl EvaluationSink for Deliver<'_> {
     async fn push(&mut self, evaluation: Evaluation) -> Result<(), Error> {
-        self.copy.push(evaluation.clone()).await?;
-        self.inner.push(evaluation).await
+        match (&mut self.config, &mut self.keep) {
+            (Some(config), Some(keep)) => {
+                keep.push(evaluation.clone()).await?;
+                config.push(evaluation).await
+            }
+            (Some(config), None) => config.push(evaluation).await,
+            (None, Some(keep)) => keep.push(evaluation).await,
+            (None, None) => Ok(()),
+        }
     }
     async fn flush(&mut self) -> Result<(), Error> {
-        self.inner.flush().await
+        match &mut self.config {
+            Some(config) => config.flush().await,
+            None => Ok(()),
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-//! The pure step every entry takes first — the Lambda handler,
-//! `atrest evaluate`, `scan` and `snapshot`: from a rule's spec and a
-//! decoded invocation to what the run needs (its parameters, and, where
-//! the entry delivers to Config or assumes a role, the result token and
-//! the execution role), checked before any AWS call.
+//! The pure step the Lambda handler and `atrest evaluate` take first: from
+//! a rule's spec and a decoded invocation to what the run needs (its
+//! parameters, and, where the entry delivers to Config or assumes a role,
+//! the result token and the execution role), checked before any AWS call.
+//! (`scan` and `snapshot` take their parameters from `--param`, checked by
+//! the same [`Parameters::parse`].)
 
 use crate::error::Error;
 use crate::event::Invocation;

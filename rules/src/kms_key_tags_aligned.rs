@@ -82,7 +82,7 @@ pub static SPEC: RuleSpec = RuleSpec {
 };
 
 /// The stores of its resource types, in the order of `SPEC.resource_types`.
-static STORES: &[&dyn Store] = &[
+pub static STORES: &[&dyn Store] = &[
     &ebs_volume::STORE,
     &rds::INSTANCES,
     &rds::CLUSTERS,

@@ -211,3 +211,41 @@ fn every_iam_action_says_what_resources_it_applies_to() {
         }
     }
 }
+
+/// A rule over the resource layer judges exactly the types its spec
+/// declares, in that order: a type in the spec without its store would be
+/// in the Config rule's scope yet never swept.
+#[test]
+fn every_layer_rule_has_one_store_per_declared_type() {
+    use atrest_rules::resources::Store;
+    let rules: [(&atrest_common::RuleSpec, &[&dyn Store]); 6] = [
+        (
+            &atrest_rules::ebs_volume_encrypted::SPEC,
+            atrest_rules::ebs_volume_encrypted::RULE.stores(),
+        ),
+        (
+            &atrest_rules::rds_storage_encrypted::SPEC,
+            atrest_rules::rds_storage_encrypted::RULE.stores(),
+        ),
+        (
+            &atrest_rules::s3_bucket_encrypted::SPEC,
+            atrest_rules::s3_bucket_encrypted::RULE.stores(),
+        ),
+        (
+            &atrest_rules::ssm_parameter_encrypted::SPEC,
+            atrest_rules::ssm_parameter_encrypted::RULE.stores(),
+        ),
+        (
+            &atrest_rules::lambda_env_encrypted::SPEC,
+            atrest_rules::lambda_env_encrypted::RULE.stores(),
+        ),
+        (
+            &atrest_rules::kms_key_tags_aligned::SPEC,
+            atrest_rules::kms_key_tags_aligned::STORES,
+        ),
+    ];
+    for (spec, stores) in rules {
+        let types: Vec<&str> = stores.iter().map(|s| s.resource_type()).collect();
+        assert_eq!(types, spec.resource_types, "{}: stores vs resource types", spec.id);
+    }
+}
