@@ -239,6 +239,9 @@ pub fn classify_code(code: Option<&str>) -> AwsErrorKind {
         || code.ends_with("NotFound")
         || code.ends_with(".NotFound")
         || code.starts_with("NoSuch")
+        // SQS (query and JSON protocols).
+        || code == "AWS.SimpleQueueService.NonExistentQueue"
+        || code == "QueueDoesNotExist"
     {
         AwsErrorKind::NotFound
     } else {
@@ -263,6 +266,12 @@ mod tests {
             "InvalidVolume.NotFound",
             "NoSuchBucket",
             "DBInstanceNotFound",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "ResourceNotFoundException",
+            "RepositoryNotFoundException",
+            "TrailNotFoundException",
+            "FileSystemNotFound",
         ] {
             assert_eq!(classify_code(Some(c)), AwsErrorKind::NotFound, "{c}");
         }

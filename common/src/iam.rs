@@ -6,7 +6,7 @@
 
 /// Resource types AWS Config does not record: a rule may report them (from
 /// a periodic sweep) but they cannot be part of a Config rule's scope.
-pub const UNRECORDED_RESOURCE_TYPES: &[&str] = &["AWS::SSM::Parameter", "AWS::::Account"];
+pub const UNRECORDED_RESOURCE_TYPES: &[&str] = &["AWS::SSM::Parameter", "AWS::Logs::LogGroup", "AWS::::Account"];
 
 /// Whether AWS Config records `resource_type` (and so can trigger a rule
 /// on its changes).
@@ -40,6 +40,35 @@ pub fn action_resources(action: &str) -> Option<&'static [&'static str]> {
         "rds:DescribeDBClusterSnapshots" => {
             &["arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:cluster-snapshot:*"]
         }
+        "dynamodb:DescribeTable" | "dynamodb:ListTagsOfResource" => {
+            &["arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"]
+        }
+        "sns:GetTopicAttributes" | "sns:ListTagsForResource" => {
+            &["arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*"]
+        }
+        "sqs:GetQueueAttributes" | "sqs:ListQueueTags" => {
+            &["arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:*"]
+        }
+        "logs:ListTagsForResource" => &["arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"],
+        "cloudtrail:ListTags" => &["arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/*"],
+        "kinesis:DescribeStreamSummary" | "kinesis:ListTagsForStream" => {
+            &["arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/*"]
+        }
+        "ecr:ListTagsForResource" => &["arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*"],
+        "backup:ListTags" => &["arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:backup-vault:*"],
+        // Listings of every resource: a resource-scoped statement would not
+        // match the request (ecr:DescribeRepositories and
+        // elasticfilesystem:DescribeFileSystems without names or ids).
+        "dynamodb:ListTables"
+        | "elasticfilesystem:DescribeFileSystems"
+        | "secretsmanager:ListSecrets"
+        | "sns:ListTopics"
+        | "sqs:ListQueues"
+        | "logs:DescribeLogGroups"
+        | "cloudtrail:DescribeTrails"
+        | "kinesis:ListStreams"
+        | "ecr:DescribeRepositories"
+        | "backup:ListBackupVaults" => &["*"],
         // No resource-level permissions.
         "config:PutEvaluations"
         | "config:GetResourceConfigHistory"

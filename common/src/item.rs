@@ -91,6 +91,17 @@ impl ConfigurationItem {
         self.field(names).and_then(Value::as_str).filter(|s| !s.is_empty())
     }
 
+    /// A string field of an object field of `configuration` (`parent`,
+    /// then `names`, each in any of its spellings); empty strings count as
+    /// absent.
+    pub fn nested_str(&self, parent: &[&str], names: &[&str]) -> Option<&str> {
+        let parent = self.field(parent)?;
+        names
+            .iter()
+            .find_map(|n| parent.get(*n).and_then(Value::as_str))
+            .filter(|s| !s.is_empty())
+    }
+
     /// A boolean field of `configuration` (also accepts "true"/"false").
     pub fn bool_field(&self, names: &[&str]) -> Option<bool> {
         match self.field(names)? {

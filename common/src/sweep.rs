@@ -105,6 +105,28 @@ impl<T: Send> Pages<T> for OnePage<T> {
     }
 }
 
+/// A listing of one page, read when first asked for (an API without
+/// pagination).
+pub struct LaterPage<'a, T>(Option<PageReading<'a, T>>);
+
+/// A page being read.
+type PageReading<'a, T> = Pin<Box<dyn Future<Output = Result<Vec<T>, Error>> + Send + 'a>>;
+
+/// The page `read` gives, as a listing (none when empty).
+pub fn later_page<'a, T>(read: impl Future<Output = Result<Vec<T>, Error>> + Send + 'a) -> LaterPage<'a, T> {
+    LaterPage(Some(Box::pin(read)))
+}
+
+#[async_trait]
+impl<T: Send> Pages<T> for LaterPage<'_, T> {
+    async fn next_page(&mut self) -> Result<Option<Vec<T>>, Error> {
+        match self.0.take() {
+            Some(read) => Ok(Some(read.await?).filter(|items| !items.is_empty())),
+            None => Ok(None),
+        }
+    }
+}
+
 /// Several listings, one after the other.
 pub struct Chain<'a, T> {
     parts: std::collections::VecDeque<BoxPages<'a, T>>,

@@ -5,8 +5,12 @@
 //! the same values for each tag key of `tagKeys` (for example `CostCenter`):
 //! the key that protects a cost centre's data belongs to that cost centre.
 //! Covers EBS volumes, RDS DB instances and clusters, S3 buckets (default
-//! encryption) and Lambda functions (environment key); the periodic sweep
-//! also covers SSM SecureString parameters.
+//! encryption), Lambda functions (environment key), DynamoDB tables, EFS
+//! file systems, Secrets Manager secrets, SNS topics, SQS queues,
+//! CloudTrail trails, Kinesis data streams, ECR repositories and AWS Backup
+//! vaults; the periodic sweep also covers SSM SecureString parameters and
+//! CloudWatch Logs log groups with a key of their own (Config records
+//! neither).
 //!
 //! COMPLIANT proves: the resource and its customer-managed key carry equal
 //! values for every tag of `tagKeys`. It does not prove: that the tags are
@@ -33,10 +37,20 @@ use atrest_common::params::{ParamKind, ParamSpec};
 use atrest_common::{ConfigurationItem, Error, Lookup, PciDss, Rule, RuleContext, RuleSpec, Sweep, Triggers, Verdict};
 
 use crate::encryption_rule::sweep_stores;
+use crate::resources::backup_vault::{self, TYPE as VAULT};
+use crate::resources::cloudtrail_trail::{self, TYPE as TRAIL};
+use crate::resources::dynamodb_table::{self, TYPE as TABLE};
 use crate::resources::ebs_volume::{self, TYPE as VOLUME};
+use crate::resources::ecr_repository::{self, TYPE as REPOSITORY};
+use crate::resources::efs_file_system::{self, TYPE as FILE_SYSTEM};
+use crate::resources::kinesis_stream::{self, TYPE as STREAM};
 use crate::resources::lambda_function::{self, TYPE as FUNCTION};
+use crate::resources::logs_log_group::{self, TYPE as LOG_GROUP};
 use crate::resources::rds::{self, CLUSTER, INSTANCE};
 use crate::resources::s3_bucket::{self, TYPE as BUCKET};
+use crate::resources::secretsmanager_secret::{self, TYPE as SECRET};
+use crate::resources::sns_topic::{self, TYPE as TOPIC};
+use crate::resources::sqs_queue::{self, TYPE as QUEUE};
 use crate::resources::ssm_parameter::{self, TYPE as PARAMETER};
 use crate::resources::{store_of, Protected, Read, Store, Tags};
 
@@ -54,23 +68,62 @@ pub static SPEC: RuleSpec = RuleSpec {
     description: "Resources and the customer-managed KMS keys that encrypt them carry the same values for the \
                   tagKeys tags.",
     evidence: "COMPLIANT proves: the resource and its customer-managed key carry equal values for every tag of `tagKeys`. It does not prove: that the tags are true, nor anything about the key's policy or owner.",
-    resource_types: &[VOLUME, INSTANCE, CLUSTER, BUCKET, FUNCTION, PARAMETER],
+    resource_types: &[
+        VOLUME,
+        INSTANCE,
+        CLUSTER,
+        BUCKET,
+        FUNCTION,
+        PARAMETER,
+        TABLE,
+        FILE_SYSTEM,
+        SECRET,
+        TOPIC,
+        QUEUE,
+        LOG_GROUP,
+        TRAIL,
+        STREAM,
+        REPOSITORY,
+        VAULT,
+    ],
     triggers: Triggers {
         change: true,
         periodic: true,
     },
     parameters: &[TAG_KEYS],
     own_iam_actions: &[
+        "backup:ListBackupVaults",
+        "backup:ListTags",
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:ListTags",
+        "dynamodb:DescribeTable",
+        "dynamodb:ListTables",
+        "dynamodb:ListTagsOfResource",
         "ec2:DescribeVolumes",
+        "ecr:DescribeRepositories",
+        "ecr:ListTagsForResource",
+        "elasticfilesystem:DescribeFileSystems",
+        "kinesis:DescribeStreamSummary",
+        "kinesis:ListStreams",
+        "kinesis:ListTagsForStream",
         "kms:DescribeKey",
         "kms:ListResourceTags",
         "lambda:ListFunctions",
         "lambda:ListTags",
+        "logs:DescribeLogGroups",
+        "logs:ListTagsForResource",
         "rds:DescribeDBClusters",
         "rds:DescribeDBInstances",
         "s3:GetBucketTagging",
         "s3:GetEncryptionConfiguration",
         "s3:ListAllMyBuckets",
+        "secretsmanager:ListSecrets",
+        "sns:GetTopicAttributes",
+        "sns:ListTagsForResource",
+        "sns:ListTopics",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueueTags",
+        "sqs:ListQueues",
         "ssm:DescribeParameters",
         "ssm:ListTagsForResource",
     ],
@@ -89,6 +142,16 @@ pub static STORES: &[&dyn Store] = &[
     &s3_bucket::STORE,
     &lambda_function::STORE,
     &ssm_parameter::STORE,
+    &dynamodb_table::STORE,
+    &efs_file_system::STORE,
+    &secretsmanager_secret::STORE,
+    &sns_topic::STORE,
+    &sqs_queue::STORE,
+    &logs_log_group::STORE,
+    &cloudtrail_trail::STORE,
+    &kinesis_stream::STORE,
+    &ecr_repository::STORE,
+    &backup_vault::STORE,
 ];
 
 /// The rule.
@@ -113,10 +176,15 @@ pub fn mismatches(tag_keys: &[String], resource: &Tags, key: &Tags) -> Vec<Strin
 /// Judges a resource's tags against those of the key that encrypts it:
 /// `None` when the resource turned out to be gone.
 pub async fn judge(resource: &dyn Protected, ctx: &RuleContext<'_>) -> Result<Option<Verdict>, Error> {
-    let Some(key_ref) = resource.key() else {
-        return Ok(Some(Verdict::not_applicable(
-            "The resource is not encrypted with a KMS key.",
-        )));
+    let key_ref = match resource.key_asked(ctx).await? {
+        Read::Found(Some(key_ref)) => key_ref,
+        Read::Found(None) => {
+            return Ok(Some(Verdict::not_applicable(
+                "The resource is not encrypted with a KMS key.",
+            )))
+        }
+        Read::Gone => return Ok(None),
+        Read::Unreadable(why) => return Ok(Some(Verdict::non_compliant(why))),
     };
     let facts = match ctx.keys.key(&key_ref).await? {
         Lookup::Found(f) => f,

@@ -13,10 +13,22 @@ pub mod key_check;
 pub mod key_rules;
 pub mod resources;
 
+#[cfg(feature = "backup")]
+pub mod backup_vault_encrypted;
+#[cfg(feature = "cloudtrail")]
+pub mod cloudtrail_trail_encrypted;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb_table_encrypted;
 #[cfg(feature = "ec2")]
 pub mod ebs_encryption_by_default;
 #[cfg(feature = "ec2")]
 pub mod ebs_volume_encrypted;
+#[cfg(feature = "ecr")]
+pub mod ecr_repository_encrypted;
+#[cfg(feature = "elasticfilesystem")]
+pub mod efs_file_system_encrypted;
+#[cfg(feature = "kinesis")]
+pub mod kinesis_stream_encrypted;
 pub mod kms_alias_naming;
 pub mod kms_key_policy_mfa_critical_actions;
 pub mod kms_key_policy_no_untrusted_access;
@@ -27,16 +39,34 @@ pub mod kms_key_rotation_enabled;
     feature = "rds",
     feature = "s3",
     feature = "ssm",
-    feature = "lambda"
+    feature = "lambda",
+    feature = "dynamodb",
+    feature = "elasticfilesystem",
+    feature = "secretsmanager",
+    feature = "sns",
+    feature = "sqs",
+    feature = "logs",
+    feature = "cloudtrail",
+    feature = "kinesis",
+    feature = "ecr",
+    feature = "backup"
 ))]
 pub mod kms_key_tags_aligned;
 pub mod kms_key_usable;
 #[cfg(feature = "lambda")]
 pub mod lambda_env_encrypted;
+#[cfg(feature = "logs")]
+pub mod logs_log_group_encrypted;
 #[cfg(feature = "rds")]
 pub mod rds_storage_encrypted;
 #[cfg(feature = "s3")]
 pub mod s3_bucket_encrypted;
+#[cfg(feature = "secretsmanager")]
+pub mod secretsmanager_secret_encrypted;
+#[cfg(feature = "sns")]
+pub mod sns_topic_encrypted;
+#[cfg(feature = "sqs")]
+pub mod sqs_queue_encrypted;
 #[cfg(feature = "ssm")]
 pub mod ssm_parameter_encrypted;
 
@@ -52,13 +82,43 @@ pub static ALL: &[&dyn Rule] = &[
     &ssm_parameter_encrypted::RULE,
     #[cfg(feature = "lambda")]
     &lambda_env_encrypted::RULE,
+    #[cfg(feature = "dynamodb")]
+    &dynamodb_table_encrypted::RULE,
+    #[cfg(feature = "elasticfilesystem")]
+    &efs_file_system_encrypted::RULE,
+    #[cfg(feature = "secretsmanager")]
+    &secretsmanager_secret_encrypted::RULE,
+    #[cfg(feature = "sns")]
+    &sns_topic_encrypted::RULE,
+    #[cfg(feature = "sqs")]
+    &sqs_queue_encrypted::RULE,
+    #[cfg(feature = "logs")]
+    &logs_log_group_encrypted::RULE,
+    #[cfg(feature = "cloudtrail")]
+    &cloudtrail_trail_encrypted::RULE,
+    #[cfg(feature = "kinesis")]
+    &kinesis_stream_encrypted::RULE,
+    #[cfg(feature = "ecr")]
+    &ecr_repository_encrypted::RULE,
+    #[cfg(feature = "backup")]
+    &backup_vault_encrypted::RULE,
     &kms_key_rotation_enabled::RULE,
     #[cfg(all(
         feature = "ec2",
         feature = "rds",
         feature = "s3",
         feature = "ssm",
-        feature = "lambda"
+        feature = "lambda",
+        feature = "dynamodb",
+        feature = "elasticfilesystem",
+        feature = "secretsmanager",
+        feature = "sns",
+        feature = "sqs",
+        feature = "logs",
+        feature = "cloudtrail",
+        feature = "kinesis",
+        feature = "ecr",
+        feature = "backup"
     ))]
     &kms_key_tags_aligned::RULE,
     &kms_key_policy_separation_of_duties::RULE,

@@ -280,6 +280,103 @@ const FACTS: &[(&str, Facts)] = &[
     ),
     ("lambda-env-encrypted", &[("key", &["configuration.keyManager"])]),
     (
+        "dynamodb-table-encrypted",
+        &[
+            (
+                "item",
+                &[
+                    "configuration.ssedescription.kmsmasterKeyArn",
+                    "configuration.SSEDescription.KMSMasterKeyArn",
+                ],
+            ),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "efs-file-system-encrypted",
+        &[
+            ("item", &["configuration.Encrypted", "configuration.encrypted"]),
+            ("item", &["configuration.KmsKeyId", "configuration.kmsKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "secretsmanager-secret-encrypted",
+        &[
+            ("item", &["configuration.KmsKeyId", "configuration.KMSKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "sns-topic-encrypted",
+        &[
+            ("item", &["configuration.KmsMasterKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "sqs-queue-encrypted",
+        &[
+            ("item", &["configuration.KmsMasterKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "logs-log-group-encrypted",
+        &[
+            ("item", &["configuration.kmsKeyId", "configuration.KmsKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "cloudtrail-trail-encrypted",
+        &[
+            ("item", &["configuration.kmsKeyId", "configuration.KmsKeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "kinesis-stream-encrypted",
+        &[
+            (
+                "item",
+                &[
+                    "configuration.StreamEncryption.EncryptionType",
+                    "configuration.EncryptionType",
+                ],
+            ),
+            ("item", &["configuration.StreamEncryption.KeyId", "configuration.KeyId"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "ecr-repository-encrypted",
+        &[
+            (
+                "item",
+                &[
+                    "configuration.EncryptionConfiguration.EncryptionType",
+                    "configuration.encryptionConfiguration.encryptionType",
+                ],
+            ),
+            (
+                "item",
+                &[
+                    "configuration.EncryptionConfiguration.KmsKey",
+                    "configuration.encryptionConfiguration.kmsKey",
+                ],
+            ),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
+        "backup-vault-encrypted",
+        &[
+            ("item", &["configuration.EncryptionKeyArn"]),
+            ("key", &["configuration.keyManager"]),
+        ],
+    ),
+    (
         "ebs-encryption-by-default",
         &[
             ("item", &["configuration.ebsEncryptionByDefault"]),

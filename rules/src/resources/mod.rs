@@ -13,14 +13,34 @@ use async_trait::async_trait;
 use atrest_common::sweep::BoxPages;
 use atrest_common::{AwsError, AwsErrorKind, ConfigurationItem, Error, RuleContext, Verdict};
 
+#[cfg(feature = "backup")]
+pub mod backup_vault;
+#[cfg(feature = "cloudtrail")]
+pub mod cloudtrail_trail;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb_table;
 #[cfg(feature = "ec2")]
 pub mod ebs_volume;
+#[cfg(feature = "ecr")]
+pub mod ecr_repository;
+#[cfg(feature = "elasticfilesystem")]
+pub mod efs_file_system;
+#[cfg(feature = "kinesis")]
+pub mod kinesis_stream;
 #[cfg(feature = "lambda")]
 pub mod lambda_function;
+#[cfg(feature = "logs")]
+pub mod logs_log_group;
 #[cfg(feature = "rds")]
 pub mod rds;
 #[cfg(feature = "s3")]
 pub mod s3_bucket;
+#[cfg(feature = "secretsmanager")]
+pub mod secretsmanager_secret;
+#[cfg(feature = "sns")]
+pub mod sns_topic;
+#[cfg(feature = "sqs")]
+pub mod sqs_queue;
 #[cfg(feature = "ssm")]
 pub mod ssm_parameter;
 
@@ -58,6 +78,12 @@ pub trait Protected: Send + Sync {
     /// The KMS key that encrypts it, as recorded (the service's default
     /// key where the record names none); `None` when no KMS key does.
     fn key(&self) -> Option<String>;
+
+    /// The key, asking AWS what the record does not say (by default the
+    /// recorded [`key`](Protected::key)).
+    async fn key_asked(&self, _ctx: &RuleContext<'_>) -> Result<Read<Option<String>>, Error> {
+        Ok(Read::Found(self.key()))
+    }
 
     /// Its tags: recorded or listed with it, else asked of AWS.
     async fn tags(&self, ctx: &RuleContext<'_>) -> Result<Read<Tags>, Error>;
@@ -154,12 +180,46 @@ pub fn flagged_key(encrypted: Option<bool>, key: Option<&str>) -> Option<String>
 /// What a failed tag read of a `noun` means: gone when the resource is,
 /// unreadable when access is denied, else an error (Config retries).
 pub fn tags_failed(err: AwsError, noun: &str) -> Result<Read<Tags>, Error> {
+    read_failed(err, &format!("{noun}'s tags"))
+}
+
+/// What a failed read of `what` ("queue's attributes") means: gone when
+/// the resource is, unreadable when access is denied, else an error
+/// (Config retries).
+pub fn read_failed<T>(err: AwsError, what: &str) -> Result<Read<T>, Error> {
     match err.kind {
         AwsErrorKind::NotFound => Ok(Read::Gone),
         AwsErrorKind::AccessDenied => Ok(Read::Unreadable(format!(
-            "The {noun}'s tags could not be read: access denied ({}).",
+            "The {what} could not be read: access denied ({}).",
             err.message
         ))),
         _ => Err(err.into()),
     }
+}
+
+/// Encrypted under `key`; `subject` starts the annotations.
+pub fn under_key(subject: &str, key: &str) -> Protection {
+    Protection::Key {
+        subject: subject.to_owned(),
+        key: key.to_owned(),
+    }
+}
+
+/// Encrypted under the key the record names, else NON_COMPLIANT for
+/// `without` (what no key means for the type).
+pub fn named_key(subject: &str, key: Option<&str>, without: &str) -> Protection {
+    match key {
+        Some(key) => under_key(subject, key),
+        None => refused(without),
+    }
+}
+
+/// NON_COMPLIANT without a key look-up, for `why`.
+pub fn refused(why: impl Into<String>) -> Protection {
+    Protection::Settled(Verdict::non_compliant(why))
+}
+
+/// A resource read whole, boxed as the layer passes it on.
+pub fn found(resource: impl Protected + 'static) -> Read<Box<dyn Protected>> {
+    Read::Found(Box::new(resource))
 }

@@ -1,0 +1,69 @@
+//! # dynamodb-table-encrypted
+//!
+//! ## What it checks
+//! Every DynamoDB table is encrypted at rest with a customer-managed KMS
+//! key — one of `kmsKeyArns` when given. A table without `SSEDescription`
+//! is encrypted with the AWS-owned key DynamoDB uses by default, which no
+//! key policy of the organisation governs; type `KMS` without a key ARN is
+//! the AWS-managed `aws/dynamodb`. The managed rule
+//! DYNAMODB_TABLE_ENCRYPTED_KMS accepts that AWS-managed key and checks no
+//! allow-list, owner or tags; this rule does not accept it (unless
+//! `allowAwsManagedKeys`).
+//!
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls. A key that does not exist or cannot be read is NON_COMPLIANT.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
+//!
+//! ## Why
+//! Tables hold account and transaction data. A customer-managed key puts
+//! every read of the table, its backups, streams and global replicas under
+//! a key policy the organisation controls, and lets it revoke access by
+//! disabling the key.
+//!
+//! ## Parameters
+//! - `kmsKeyArns` (optional): the allowed keys.
+//! - `allowAwsManagedKeys` (default `false`): accept the AWS-managed
+//!   `aws/dynamodb` key.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
+//!
+//! ## NOT_APPLICABLE when
+//! The resource was deleted, is no longer recorded, or left the rule's scope.
+
+use atrest_common::{PciDss, RuleSpec, Triggers};
+
+use crate::encryption_rule::EncryptionRule;
+use crate::key_check::{ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
+use crate::resources::dynamodb_table;
+
+pub static SPEC: RuleSpec = RuleSpec {
+    id: "dynamodb-table-encrypted",
+    description: "DynamoDB tables are encrypted with a customer-managed KMS key (optionally one of kmsKeyArns).",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
+    resource_types: &[dynamodb_table::TYPE],
+    triggers: Triggers {
+        change: true,
+        periodic: true,
+    },
+    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, TRUSTED_KEY_ACCOUNTS],
+    own_iam_actions: &[
+        "dynamodb:DescribeTable",
+        "dynamodb:ListTables",
+        "kms:DescribeKey",
+    ],
+    pci_dss: PciDss {
+        v3_2_1: &["3.4", "3.5"],
+        v4_0: &["3.5.1", "3.6.1"],
+    },
+    timeout_seconds: 600,
+};
+
+/// The rule.
+pub static RULE: EncryptionRule = EncryptionRule::new(&SPEC, &[&dynamodb_table::STORE]);

@@ -1,0 +1,66 @@
+//! # ecr-repository-encrypted
+//!
+//! ## What it checks
+//! Every ECR repository encrypts its images with a customer-managed KMS key
+//! — one of `kmsKeyArns` when given. `AES256` encrypts with keys ECR owns:
+//! NON_COMPLIANT; `KMS` without a key is the AWS-managed `aws/ecr`.
+//! Config's schema does not list a repository's encryption: when an item
+//! does not record it, the rule asks DescribeRepositories. AWS has no
+//! managed rule for this.
+//!
+//! The key must be customer-managed and owned by the evaluated account or
+//! one of `trustedKeyAccounts`. Its state is judged by `kms-key-usable`
+//! alone: here a customer-managed key that is disabled or pending deletion
+//! still counts, since the data is encrypted under a key the organisation
+//! controls. A key that does not exist or cannot be read is NON_COMPLIANT.
+//!
+//! COMPLIANT proves: the data is encrypted under a customer-managed key of a
+//! trusted account (one of `kmsKeyArns` when given). It does not prove:
+//! that the key is usable (`kms-key-usable`) or its policy sound (the
+//! `kms-key-policy-*` rules).
+//!
+//! ## Why
+//! Container images carry the code and often the configuration of the
+//! systems that process account data. A customer-managed key puts every
+//! image pull under a key policy the organisation controls; the encryption
+//! of a repository can only be chosen when it is created.
+//!
+//! ## Parameters
+//! - `kmsKeyArns` (optional): the allowed keys.
+//! - `allowAwsManagedKeys` (default `false`): accept the AWS-managed
+//!   `aws/ecr` key.
+//! - `trustedKeyAccounts` (optional): accounts besides the evaluated one
+//!   whose keys may protect the data.
+//!
+//! ## NOT_APPLICABLE when
+//! The resource was deleted, is no longer recorded, or left the rule's scope.
+
+use atrest_common::{PciDss, RuleSpec, Triggers};
+
+use crate::encryption_rule::EncryptionRule;
+use crate::key_check::{ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
+use crate::resources::ecr_repository;
+
+pub static SPEC: RuleSpec = RuleSpec {
+    id: "ecr-repository-encrypted",
+    description: "ECR repositories are encrypted with a customer-managed KMS key (optionally one of kmsKeyArns).",
+    evidence: "COMPLIANT proves: the data is encrypted under a customer-managed key of a trusted account (one of `kmsKeyArns` when given). It does not prove: that the key is usable (`kms-key-usable`) or its policy sound (the `kms-key-policy-*` rules).",
+    resource_types: &[ecr_repository::TYPE],
+    triggers: Triggers {
+        change: true,
+        periodic: true,
+    },
+    parameters: &[KMS_KEY_ARNS, ALLOW_AWS_MANAGED_KEYS, TRUSTED_KEY_ACCOUNTS],
+    own_iam_actions: &[
+        "ecr:DescribeRepositories",
+        "kms:DescribeKey",
+    ],
+    pci_dss: PciDss {
+        v3_2_1: &["3.4", "3.5"],
+        v4_0: &["3.5.1", "3.6.1"],
+    },
+    timeout_seconds: 300,
+};
+
+/// The rule.
+pub static RULE: EncryptionRule = EncryptionRule::new(&SPEC, &[&ecr_repository::STORE]);
