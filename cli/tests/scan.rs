@@ -236,3 +236,47 @@ fn evaluate_assumes_the_events_execution_role_as_the_handler_does() {
     assert!(o.stdout.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `atrest scan --rule <id> --format json` for each store rule of the
+/// resource layer: a resource under a customer key is COMPLIANT, one
+/// without is NON_COMPLIANT, and the same key outside `kmsKeyArns`
+/// (`--param`) is NON_COMPLIANT.
+#[tokio::test]
+async fn scan_judges_every_store_rule() {
+    use atrest_e2e::stores::{store, RULES};
+    let Some(moto) = Moto::start() else { return };
+    let key = seed::key(&moto, &[]).await;
+    let other = seed::key(&moto, &[]).await;
+    for id in RULES {
+        let compliant = store(&moto, id, "scan-cmk", Some(&key)).await;
+        let plain = store(&moto, id, "scan-plain", None).await;
+        for (param, cmk_verdict) in [(None, "COMPLIANT"), (Some(&other), "NON_COMPLIANT")] {
+            let mut command = atrest_on(&moto);
+            command.args(["scan", "--rule", id, "--format", "json"]);
+            if let Some(allowed) = param {
+                command.args(["--param", &format!("{id}.kmsKeyArns={allowed}")]);
+            }
+            let o = command.output().unwrap();
+            assert_eq!(o.status.code(), Some(1), "{id}: {}", String::from_utf8_lossy(&o.stderr));
+            let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
+            let compliance = |resource: &str| {
+                findings
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|f| f["resourceId"] == resource && f["rule"] == *id)
+                    .map(|f| f["compliance"].clone())
+            };
+            assert_eq!(
+                compliance(&compliant),
+                Some(Value::from(cmk_verdict)),
+                "{id}: {findings}"
+            );
+            assert_eq!(
+                compliance(&plain),
+                Some(Value::from("NON_COMPLIANT")),
+                "{id}: {findings}"
+            );
+        }
+    }
+}

@@ -552,8 +552,18 @@ async fn tag_alignment_sweeps_every_covered_service() {
         &parameters,
         &parameter_tags,
     ]);
+    let stores = support::stores::mocks(true);
+    mocks.extend(stores.iter());
     let (summary, batches, delivered) = sweep(rule, json!({"tagKeys": "CostCenter"}), &mocks).await.unwrap();
-    assert_eq!(batches, [100, 24]);
+    assert_eq!(batches, [100, 34]);
+    // Each store of the layer, read and judged on its own key and tags.
+    for (resource_type, id) in support::stores::IDS {
+        let d = delivered
+            .iter()
+            .find(|d| d.1 == *id)
+            .unwrap_or_else(|| panic!("{id} not swept"));
+        assert_eq!((d.0.as_str(), d.2.as_str()), (*resource_type, "COMPLIANT"), "{d:?}");
+    }
     let find = |id: &str| delivered.iter().find(|d| d.1 == id).unwrap();
     assert_eq!(find("vol-001").2, "COMPLIANT");
     assert_eq!(find("vol-007").2, "NON_COMPLIANT");
@@ -622,7 +632,8 @@ async fn tag_alignment_does_not_report_neptune_or_documentdb_as_rds() {
     let parameters =
         mock!(aws_sdk_ssm::Client::describe_parameters).then_output(|| DescribeParametersOutput::builder().build());
     let rule = &atrest_rules::kms_key_tags_aligned::RULE;
-    let mocks = [
+    let stores = support::stores::mocks(false);
+    let mut mocks = vec![
         &volumes,
         &key_tags,
         &instances,
@@ -631,6 +642,7 @@ async fn tag_alignment_does_not_report_neptune_or_documentdb_as_rds() {
         &functions,
         &parameters,
     ];
+    mocks.extend(stores.iter());
     let (_, _, delivered) = sweep(rule, json!({"tagKeys": "CostCenter"}), &mocks).await.unwrap();
     let ids: Vec<(&str, &str)> = delivered.iter().map(|d| (d.0.as_str(), d.1.as_str())).collect();
     assert_eq!(

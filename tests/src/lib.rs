@@ -24,6 +24,7 @@ pub mod fault_proxy;
 pub mod http;
 pub mod runtime_api;
 pub mod seed;
+pub mod stores;
 
 /// The region every test runs in.
 pub const REGION: &str = "eu-west-1";
@@ -257,7 +258,8 @@ pub fn operation_of<'a>(method: &str, url: &str, header: impl Fn(&str) -> Option
     format!("{service}:{op}")
 }
 
-/// The operation of a REST request (S3 sub-resources, Lambda routes).
+/// The operation of a REST request (S3 sub-resources, Lambda, EFS and
+/// Backup routes).
 fn rest_operation(service: &str, method: &str, url: &str) -> String {
     let after_host = url.splitn(4, '/').nth(3).unwrap_or_default();
     let (path, query) = after_host.split_once('?').unwrap_or((after_host, ""));
@@ -268,6 +270,9 @@ fn rest_operation(service: &str, method: &str, url: &str) -> String {
         ("lambda", "GET", ["2015-03-31", "functions"], _) => Some("ListFunctions"),
         ("lambda", "GET", ["2015-03-31", "functions", _, "configuration"], _) => Some("GetFunctionConfiguration"),
         ("lambda", "GET", ["2017-03-31", "tags", _], _) => Some("ListTags"),
+        ("elasticfilesystem", "GET", ["2015-02-01", "file-systems"], _) => Some("DescribeFileSystems"),
+        ("backup", "GET", ["backup-vaults"], _) => Some("ListBackupVaults"),
+        ("backup", "GET", ["tags", _], _) => Some("ListTags"),
         _ => None,
     };
     match known {

@@ -55,8 +55,9 @@ fn start(id: &str, api: &RuntimeApi, moto: &Moto) -> Function {
 }
 
 /// An event each rule turns into at least one evaluation with no other AWS
-/// call: a deleted resource of its scope, or for the periodic-only SSM rule
-/// a sweep of one plaintext secret.
+/// call: a deleted resource of its scope, or for the periodic-only rules a
+/// sweep of one plaintext secret (SSM) or one log group without a key of
+/// its own (CloudWatch Logs).
 fn event_for(rule: &dyn atrest_common::Rule) -> Value {
     let spec = rule.spec();
     if spec.triggers.change {
@@ -83,6 +84,9 @@ async fn every_rule_binary_answers_through_the_runtime_api() {
         .send()
         .await
         .unwrap();
+
+    // The other periodic-only rule's: a log group under keys the service owns.
+    atrest_e2e::stores::store(&moto, "logs-log-group-encrypted", "/legacy/app", None).await;
 
     for rule in atrest_rules::ALL {
         let id = rule.spec().id;

@@ -50,6 +50,9 @@ async fn seed(moto: &Moto, rule: &str) -> Value {
             let role = seed::lambda_role(moto, "fn").await;
             seed::function(moto, "settle", &role, &[("A", "b")], Some(&k)).await;
         }
+        id if atrest_e2e::stores::RULES.contains(&id) => {
+            atrest_e2e::stores::store(moto, id, "fail-closed", Some(&k)).await;
+        }
         _ => {}
     }
     if rule == "kms-key-tags-aligned" {

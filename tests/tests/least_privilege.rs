@@ -29,6 +29,9 @@ async fn seed_everything(moto: &Moto, k: &str) -> (String, String) {
     seed::parameter(moto, "/db/password", secure, "x", Some(k)).await;
     let role = seed::lambda_role(moto, "fn").await;
     seed::function(moto, "settle", &role, &[("A", "b")], Some(k)).await;
+    for id in atrest_e2e::stores::RULES {
+        atrest_e2e::stores::store(moto, id, "least-privilege", Some(k)).await;
+    }
     aws_sdk_ec2::Client::new(&moto.sdk_config())
         .enable_ebs_encryption_by_default()
         .send()

@@ -1,5 +1,5 @@
-//! Secrets stay secret: values planted in Lambda environment variables and
-//! SSM parameters on moto appear nowhere in what the rule binaries print
+//! Secrets stay secret: values planted in Lambda environment variables, SSM
+//! parameters and a Secrets Manager secret on moto appear nowhere in what the rule binaries print
 //! (debug logging on) nor in any report of `atrest scan`.
 
 use std::path::PathBuf;
@@ -32,6 +32,13 @@ fn aws_env(moto: &Moto) -> Vec<(&'static str, String)> {
 }
 
 async fn plant(moto: &Moto) {
+    aws_sdk_secretsmanager::Client::new(&moto.sdk_config())
+        .create_secret()
+        .name("planted/db")
+        .secret_string(SECRET)
+        .send()
+        .await
+        .unwrap();
     let role = seed::lambda_role(moto, "planted").await;
     seed::function(moto, "holds-a-secret", &role, &[(SECRET_NAME, SECRET)], None).await;
     for (name, kind) in [

@@ -1,8 +1,9 @@
 //! `AWS::CloudTrail::Trail`: the KMS key of a trail's log files
 //! (configuration `kmsKeyId`, tags; live: DescribeTrails, ListTags). No
-//! key means SSE-S3 alone. Only the trails this account owns and homes in
-//! this region are listed: a shadow trail, or an organisation trail seen
-//! from a member account, is judged in its own account and region.
+//! key means SSE-S3 alone. Only the trails homed in this region are listed
+//! (no shadow trails), and of organisation trails only this account's: an
+//! organisation trail seen from a member account is judged in the
+//! management account that owns it.
 
 use async_trait::async_trait;
 use atrest_common::sweep::{later_page, BoxPages};
@@ -101,8 +102,10 @@ impl Store for Trails {
                 .trail_list()
                 .iter()
                 .filter(|t| {
-                    ctx.account_id
-                        .is_none_or(|a| t.trail_arn().and_then(account_of) == Some(a))
+                    !t.is_organization_trail().unwrap_or(false)
+                        || ctx
+                            .account_id
+                            .is_none_or(|a| t.trail_arn().and_then(account_of) == Some(a))
                 })
                 .filter(|t| region.is_none() || t.home_region() == region.as_deref())
                 .filter_map(|t| {

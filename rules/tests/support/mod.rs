@@ -15,6 +15,8 @@ use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, OriginT
 use aws_smithy_mocks::{mock, Rule as MockRule, RuleMode};
 use serde_json::{json, Value};
 
+pub mod stores;
+
 pub const ACCOUNT: &str = "123456789012";
 
 pub fn key_arn(id: &str) -> String {
