@@ -239,44 +239,51 @@ fn evaluate_assumes_the_events_execution_role_as_the_handler_does() {
 
 /// `atrest scan --rule <id> --format json` for each store rule of the
 /// resource layer: a resource under a customer key is COMPLIANT, one
-/// without is NON_COMPLIANT, and the same key outside `kmsKeyArns`
-/// (`--param`) is NON_COMPLIANT.
+/// without is NON_COMPLIANT; the same key outside `kmsKeyArns` (`--param`),
+/// or unreadable (DescribeKey denied by the fault proxy), is NON_COMPLIANT.
 #[tokio::test]
 async fn scan_judges_every_store_rule() {
+    use atrest_e2e::fault_proxy::{Fault, FaultProxy};
     use atrest_e2e::stores::{store, RULES};
     let Some(moto) = Moto::start() else { return };
     let key = seed::key(&moto, &[]).await;
     let other = seed::key(&moto, &[]).await;
+    let denied = FaultProxy::failing(&moto.endpoint, "kms:DescribeKey", Fault::AccessDenied);
     for id in RULES {
         let compliant = store(&moto, id, "scan-cmk", Some(&key)).await;
         let plain = store(&moto, id, "scan-plain", None).await;
-        for (param, cmk_verdict) in [(None, "COMPLIANT"), (Some(&other), "NON_COMPLIANT")] {
+        let cases = [
+            (None, None, "COMPLIANT", "customer-managed KMS key"),
+            (Some(&other), None, "NON_COMPLIANT", "not in kmsKeyArns"),
+            (None, Some(&denied.endpoint), "NON_COMPLIANT", "could not be verified"),
+        ];
+        for (allowed, endpoint, cmk_verdict, says) in cases {
             let mut command = atrest_on(&moto);
             command.args(["scan", "--rule", id, "--format", "json"]);
-            if let Some(allowed) = param {
+            if let Some(allowed) = allowed {
                 command.args(["--param", &format!("{id}.kmsKeyArns={allowed}")]);
+            }
+            if let Some(endpoint) = endpoint {
+                command.env("AWS_ENDPOINT_URL", endpoint);
             }
             let o = command.output().unwrap();
             assert_eq!(o.status.code(), Some(1), "{id}: {}", String::from_utf8_lossy(&o.stderr));
             let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
-            let compliance = |resource: &str| {
+            // moto names a queue by the endpoint it was asked through.
+            let named = |resource: &str| endpoint.map_or(resource.to_owned(), |e| resource.replace(&moto.endpoint, e));
+            let finding = |resource: &str| {
                 findings
                     .as_array()
                     .unwrap()
                     .iter()
-                    .find(|f| f["resourceId"] == resource && f["rule"] == *id)
-                    .map(|f| f["compliance"].clone())
+                    .find(|f| f["resourceId"] == named(resource) && f["rule"] == *id)
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{id}: no finding for {resource} in {findings}"))
             };
-            assert_eq!(
-                compliance(&compliant),
-                Some(Value::from(cmk_verdict)),
-                "{id}: {findings}"
-            );
-            assert_eq!(
-                compliance(&plain),
-                Some(Value::from("NON_COMPLIANT")),
-                "{id}: {findings}"
-            );
+            let cmk = finding(&compliant);
+            assert_eq!(cmk["compliance"], cmk_verdict, "{id}: {cmk}");
+            assert!(cmk["annotation"].as_str().unwrap().contains(says), "{id}: {cmk}");
+            assert_eq!(finding(&plain)["compliance"], "NON_COMPLIANT", "{id}");
         }
     }
 }
