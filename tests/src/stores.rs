@@ -4,10 +4,10 @@
 //! under keys the service owns). Each call returns the resource's Config
 //! resource id, the id its rule reports.
 
-use crate::{seed, Moto, ACCOUNT, REGION};
+use crate::{seed, Moto};
 
-/// The rules [`store`] seeds for, with the verdict their sweep gives a
-/// resource seeded without a customer key.
+/// The rules [`store`] seeds for: the encryption rules of one resource type
+/// each that the resource layer added.
 pub const RULES: &[&str] = &[
     "dynamodb-table-encrypted",
     "efs-file-system-encrypted",
@@ -180,10 +180,5 @@ pub async fn store(moto: &Moto, rule: &str, name: &str, key: Option<&str>) -> St
     }
 }
 
-/// The value of every secret [`store`] makes: no rule may ever print it.
+/// The value of every secret [`store`] makes (`tests/secrets.rs` plants its own).
 pub const SEEDED_SECRET_VALUE: &str = "seeded-s3cr3t-value-4b3a";
-
-/// The ARN of a KMS key of this account that does not exist.
-pub fn missing_key() -> String {
-    format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/5f5f5f5f-1111-2222-3333-444444444444")
-}
