@@ -208,7 +208,8 @@ fn rules_lists_the_catalogue() {
             "kmsKeyArns",
             "allowAwsManagedKeys",
             "trustedKeyAccounts",
-            "assumeExecutionRole"
+            "assumeExecutionRole",
+            "executionRoleName"
         ]
     );
     assert_eq!(ebs["pciDss"]["v4.0"][0], "3.5.1");

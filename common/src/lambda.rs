@@ -150,7 +150,7 @@ impl Handler {
         };
         let token = if send { Some(prepared.result_token()?) } else { None };
         let role = prepared.execution_role()?;
-        let env = self.environment(role, &format!("atrest-{}", spec.id)).await;
+        let env = self.environment(role.as_deref(), &format!("atrest-{}", spec.id)).await;
         let aws = env.aws.as_ref().unwrap_or(&self.base);
         let before = aws.calls().snapshot();
         let mut sink = Deliver {

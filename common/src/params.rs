@@ -19,6 +19,8 @@ pub enum ParamKind {
     KeyList,
     /// A regular expression (Rust `regex` syntax).
     Regex { case_insensitive: bool },
+    /// An IAM role name, with its path if it has one (`path/name`).
+    RoleName,
 }
 
 impl ParamKind {
@@ -30,6 +32,7 @@ impl ParamKind {
             ParamKind::List => "list",
             ParamKind::KeyList => "kms-key-list",
             ParamKind::Regex { .. } => "regex",
+            ParamKind::RoleName => "role-name",
         }
     }
 }
@@ -46,17 +49,31 @@ pub struct ParamSpec {
 }
 
 /// Parameters every rule accepts, handled by the shared crate.
-pub const COMMON: &[ParamSpec] = &[ParamSpec {
-    name: ASSUME_EXECUTION_ROLE,
-    kind: ParamKind::Bool,
-    default: Some("false"),
-    required: false,
-    description: "Make the rule's AWS calls with credentials from STS AssumeRole on the event's \
-                  executionRoleArn (central-account and organisation set-ups).",
-}];
+pub const COMMON: &[ParamSpec] = &[
+    ParamSpec {
+        name: ASSUME_EXECUTION_ROLE,
+        kind: ParamKind::Bool,
+        default: Some("false"),
+        required: false,
+        description: "Make the rule's AWS calls with credentials from STS AssumeRole on the event's \
+                      executionRoleArn (central-account and organisation set-ups).",
+    },
+    ParamSpec {
+        name: EXECUTION_ROLE_NAME,
+        kind: ParamKind::RoleName,
+        default: None,
+        required: false,
+        description: "With assumeExecutionRole: assume this role (name, or path/name) in the evaluated \
+                      account instead of the event's executionRoleArn, whose partition and account are \
+                      kept; for recorders that use the service-linked role, which a function cannot assume.",
+    },
+];
 
 /// Name of the common parameter that switches on the execution role.
 pub const ASSUME_EXECUTION_ROLE: &str = "assumeExecutionRole";
+
+/// Name of the common parameter that names the role to assume in the evaluated account.
+pub const EXECUTION_ROLE_NAME: &str = "executionRoleName";
 
 /// A checked parameter value.
 #[derive(Debug, Clone)]
@@ -65,6 +82,7 @@ pub enum ParamValue {
     Integer(i64),
     List(Vec<String>),
     Regex(regex::Regex),
+    Text(String),
 }
 
 /// A rule's parameters after checking: every declared parameter has its
@@ -136,6 +154,14 @@ impl Parameters {
         }
     }
 
+    /// A text parameter (a role name); `None` when absent.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(ParamValue::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
     /// An integer parameter.
     pub fn integer(&self, name: &str) -> Option<i64> {
         match self.values.get(name) {
@@ -154,6 +180,7 @@ fn expectation(kind: ParamKind) -> String {
             "a comma-separated list of KMS key ARNs, alias ARNs, alias names (alias/...) or key ids".into()
         }
         ParamKind::Regex { .. } => "a regular expression".into(),
+        ParamKind::RoleName => "an IAM role name, or path/name (letters, digits and +=,.@_-)".into(),
     }
 }
 
@@ -189,6 +216,8 @@ fn parse_value(spec: &ParamSpec, text: &str) -> Result<ParamValue, Error> {
                     e.to_string().lines().last().unwrap_or("invalid")
                 ))
             }),
+        ParamKind::RoleName if is_role_name(text) => Ok(ParamValue::Text(text.to_owned())),
+        ParamKind::RoleName => Err(bad(format!("`{text}`"))),
     }
 }
 
@@ -222,6 +251,19 @@ pub fn is_key_reference(s: &str) -> bool {
                 || resource.strip_prefix("alias/").is_some_and(is_alias_name));
     }
     is_key_id(s)
+}
+
+/// Whether `s` is a role name with an optional path (`path/to/name`): IAM's
+/// characters, a name of at most 64 and a path of at most 512.
+pub fn is_role_name(s: &str) -> bool {
+    let iam_chars = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+    };
+    let name = s.rsplit('/').next().unwrap_or(s);
+    name.len() <= 64 && s.len() - name.len() <= 512 && s.split('/').all(iam_chars)
 }
 
 fn is_alias_name(name: &str) -> bool {

@@ -7,7 +7,7 @@
 
 use crate::error::Error;
 use crate::event::Invocation;
-use crate::params::{Parameters, ASSUME_EXECUTION_ROLE};
+use crate::params::{Parameters, ASSUME_EXECUTION_ROLE, EXECUTION_ROLE_NAME};
 use crate::rule::RuleSpec;
 
 /// An invocation checked against its rule.
@@ -32,11 +32,20 @@ impl<'a> Prepared<'a> {
             .ok_or_else(|| Error::Event("resultToken is missing".into()))
     }
 
-    /// The execution role to assume: the event's, when the rule's
-    /// `assumeExecutionRole` parameter asks for it.
-    pub fn execution_role(&self) -> Result<Option<&'a str>, Error> {
+    /// The execution role to assume, when the rule's `assumeExecutionRole`
+    /// parameter asks for it: the event's `executionRoleArn`, or, with
+    /// `executionRoleName`, the role of that name in the same partition and
+    /// account (what rdk's `ExecutionRoleName` does).
+    pub fn execution_role(&self) -> Result<Option<String>, Error> {
+        let name = self.params.text(EXECUTION_ROLE_NAME);
         if !self.params.bool(ASSUME_EXECUTION_ROLE) {
-            return Ok(None);
+            return match name {
+                Some(_) => Err(Error::parameter(
+                    EXECUTION_ROLE_NAME,
+                    "is set, but assumeExecutionRole is not true: set both, or neither",
+                )),
+                None => Ok(None),
+            };
         }
         let role = self.invocation.execution_role_arn.as_deref().ok_or_else(|| {
             Error::parameter(
@@ -44,6 +53,17 @@ impl<'a> Prepared<'a> {
                 "is true, but the event carries no executionRoleArn to assume",
             )
         })?;
-        Ok(Some(role))
+        let Some(name) = name else {
+            return Ok(Some(role.to_owned()));
+        };
+        // arn:PARTITION:iam::ACCOUNT:role/...: keep all before `role/`.
+        match role.split_once(":role/") {
+            Some((prefix, _)) if prefix.starts_with("arn:") && prefix.contains(":iam::") => {
+                Ok(Some(format!("{prefix}:role/{name}")))
+            }
+            _ => Err(Error::Event(format!(
+                "executionRoleArn `{role}` is not an IAM role ARN, so no role named {name} can be found beside it"
+            ))),
+        }
     }
 }

@@ -325,6 +325,20 @@ fn corpus() -> Vec<(&'static str, Value, &'static str)> {
             "no executionRoleArn",
         ),
         (
+            "role name without assuming",
+            params(r#"{"executionRoleName": "atrest-execution"}"#),
+            "assumeExecutionRole is not true",
+        ),
+        (
+            "role name beside a non-role ARN",
+            {
+                let mut e = params(r#"{"assumeExecutionRole": "true", "executionRoleName": "atrest-execution"}"#);
+                e["executionRoleArn"] = json!("arn:aws:iam::123456789012:user/someone");
+                e
+            },
+            "not an IAM role ARN",
+        ),
+        (
             "resultToken missing",
             {
                 let mut e = base();
@@ -386,6 +400,7 @@ static SPEC: RuleSpec = RuleSpec {
     own_iam_actions: &[],
     pci_dss: atrest_common::PciDss { v3_2_1: &[], v4_0: &[] },
     timeout_seconds: 60,
+    memory_mb: 128,
 };
 
 struct Probe;

@@ -137,3 +137,26 @@ fn lists_are_trimmed_and_empties_dropped() {
     assert_eq!(split_list(" a,,b , c ,"), ["a", "b", "c"]);
     assert!(split_list(" , ").is_empty());
 }
+
+#[test]
+fn execution_role_name_takes_iam_role_names_with_or_without_a_path() {
+    for good in ["atrest-execution", "atrest/atrest-execution", "a/b/c+=,.@_-d"] {
+        let p = Parameters::parse(SPECS, &raw(&[("tagKeys", "A"), ("executionRoleName", good)])).unwrap();
+        assert_eq!(p.text("executionRoleName"), Some(good));
+    }
+    let too_long = "r".repeat(65);
+    for bad in [
+        "arn:aws:iam::111122223333:role/x",
+        "/leading",
+        "trailing/",
+        "a//b",
+        "spa ce",
+        too_long.as_str(),
+    ] {
+        let (name, problem) = refused(&[("tagKeys", "A"), ("executionRoleName", bad)]);
+        assert_eq!(name, "executionRoleName", "{bad}");
+        assert!(problem.contains("IAM role name"), "{bad}: {problem}");
+    }
+    let p = Parameters::parse(SPECS, &raw(&[("tagKeys", "A")])).unwrap();
+    assert_eq!(p.text("executionRoleName"), None);
+}

@@ -156,3 +156,29 @@ async fn with_assume_execution_role_every_call_uses_the_roles_credentials() {
     }
     assert_eq!(evaluations(&recorded).len(), 2);
 }
+
+/// A recorder on the service-linked role (which a function cannot assume):
+/// `executionRoleName` names the role to assume in the event's account.
+#[tokio::test]
+async fn execution_role_name_replaces_the_recorder_role_in_the_same_account() {
+    let Some(moto) = Moto::start() else { return };
+    let plain = volume(&moto, None).await;
+    let handler = Handler::new(moto.aws());
+    let mut event = events::change("ebs-volume-encrypted", volume_item(&plain, None), json!({}));
+    event["ruleParameters"] =
+        json!(json!({"assumeExecutionRole": "true", "executionRoleName": "atrest/atrest-execution"}).to_string());
+    event["executionRoleArn"] =
+        json!("arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig");
+
+    moto.start_recording();
+    handler.handle(&RULE, event).await.unwrap();
+    let recorded = moto.recording();
+    let assume = recorded.iter().find(|r| r.operation() == "sts:AssumeRole").unwrap();
+    let form = String::from_utf8_lossy(&assume.body).into_owned();
+    assert!(
+        form.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fatrest%2Fatrest-execution"),
+        "{form}"
+    );
+    assert!(!form.contains("AWSServiceRoleForConfig"), "{form}");
+    assert_eq!(evaluations(&recorded).len(), 1);
+}
