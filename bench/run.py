@@ -350,6 +350,12 @@ def vm_hwm_kib(pid):
     raise RuntimeError("no VmHWM")
 
 
+def cpu_ms(pid):
+    """User + system CPU time of a running process, in ms (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def start(cmd, event, answer, moto_endpoint, name):
     """One start: (init ms, and for an answered event: invocation ms, VmHWM KiB, outcome)."""
     api = RuntimeApi(event, answer)
@@ -369,6 +375,7 @@ def start(cmd, event, answer, moto_endpoint, name):
                 "init_ms": init_ms,
                 "invocation_ms": (api.t_result - api.first_next) / 1e6,
                 "vm_hwm_kib": vm_hwm_kib(proc.pid),
+                "cpu_ms": cpu_ms(proc.pid),
                 "outcome": api.outcome,
                 "result": api.result[:300],
             }

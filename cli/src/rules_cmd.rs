@@ -34,6 +34,7 @@ pub fn manifest_entry(spec: &RuleSpec) -> Value {
         "iamResources": iam_resources(spec),
         "pciDss": {"v3.2.1": spec.pci_dss.v3_2_1, "v4.0": spec.pci_dss.v4_0},
         "timeoutSeconds": spec.timeout_seconds,
+        "memoryMb": spec.memory_mb,
     })
 }
 

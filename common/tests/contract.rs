@@ -47,6 +47,7 @@ static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.5.1"],
     },
     timeout_seconds: 60,
+    memory_mb: 128,
 };
 
 static CHANGE_ONLY: RuleSpec = RuleSpec {

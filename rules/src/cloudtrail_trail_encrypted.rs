@@ -60,6 +60,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["10.3.1", "10.3.2"],
     },
     timeout_seconds: 300,
+    memory_mb: 128,
 };
 
 /// The rule.

@@ -64,6 +64,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.5.1"],
     },
     timeout_seconds: 60,
+    memory_mb: 128,
 };
 
 /// The rule.

@@ -60,6 +60,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.5.1", "3.6.1"],
     },
     timeout_seconds: 300,
+    memory_mb: 128,
 };
 
 /// The rule.

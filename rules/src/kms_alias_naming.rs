@@ -69,6 +69,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.6.1", "12.3.4"],
     },
     timeout_seconds: 300,
+    memory_mb: 128,
 };
 
 /// The rule's judgement of one key.

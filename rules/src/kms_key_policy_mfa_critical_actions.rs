@@ -80,6 +80,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.7.6", "3.7.8", "8.4.2"],
     },
     timeout_seconds: 300,
+    memory_mb: 128,
 };
 
 /// The rule's judgement of one key.

@@ -120,6 +120,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.6.1", "3.6.1.2", "7.2.1"],
     },
     timeout_seconds: 300,
+    memory_mb: 128,
 };
 
 /// The rule's judgement of one key.

@@ -60,6 +60,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.7.4", "3.7.5"],
     },
     timeout_seconds: 300,
+    memory_mb: 128,
 };
 
 /// The rule's judgement of one key.

@@ -132,6 +132,7 @@ pub static SPEC: RuleSpec = RuleSpec {
         v4_0: &["3.6.1", "3.7.6"],
     },
     timeout_seconds: 900,
+    memory_mb: 128,
 };
 
 /// The stores of its resource types, in the order of `SPEC.resource_types`.

@@ -251,3 +251,13 @@ async fn every_rule_reads_items_of_every_declared_type() {
         }
     }
 }
+
+/// Lambda's bounds: a time-out of 1 to 900 s, memory of 128 to 10 240 MB.
+#[test]
+fn every_rule_fits_lambda_limits() {
+    for rule in atrest_rules::ALL {
+        let spec = rule.spec();
+        assert!((1..=900).contains(&spec.timeout_seconds), "{}: timeout", spec.id);
+        assert!((128..=10_240).contains(&spec.memory_mb), "{}: memory", spec.id);
+    }
+}
