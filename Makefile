@@ -67,7 +67,8 @@ packages:
 	$(MAKE) package ARCH=x86_64
 
 # The CDK app: its tests (node's runner), a synthesis of the default app and of
-# an organization conformance pack with the customer-managed key, and cfn-lint on
+# an organization conformance pack with the customer-managed key and of the
+# StackSet-ready functions (both then deployed on moto: tests/deploy_on_moto.py), and cfn-lint on
 # every template (the synthesised ones and `atrest pack`'s): no error allowed (its one
 # warning, W3005, is the DependsOn CDK's Function puts on its role). Offline, no credentials.
 CDK_ENV := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
@@ -78,11 +79,17 @@ deploy-check: venv
 	cd cdk && $(NPM) test
 	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out
 	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out.org \
-	  -c atrest:deployAs=organization-conformance-pack -c atrest:encryptionKey=true -c atrest:invokerAccountIds=111122223333
+	  -c atrest:deployAs=organization-conformance-pack -c atrest:encryptionKey=true \
+	  -c atrest:organizationAccounts=test/data/organization-accounts.json -c atrest:excludedAccounts=123456789012
+	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out.stackset \
+	  -c atrest:deployAs=functions -c atrest:stackSetAssets=acme-atrest-assets
+	$(VENV)/bin/python tests/deploy_on_moto.py --assembly cdk/cdk.out.org --stackset-assembly cdk/cdk.out.stackset \
+	  --bin-dir $(dir $(ATREST_BIN)) --venv $(VENV)
 	$(ATREST_BIN) pack --function-arn-prefix 'arn:$${AWS::Partition}:lambda:$${AWS::Region}:$${AWS::AccountId}:function:atrest-' \
 	  --param kms-key-tags-aligned.tagKeys=CostCenter,Application --output target/atrest-pack.yaml
-	$(VENV)/bin/cfn-lint --non-zero-exit-code error cdk/cdk.out/*.template.json cdk/cdk.out.org/*.template.json target/atrest-pack.yaml
-	@echo "deploy-check: cdk tests, 2 syntheses, cdk-nag and cfn-lint clean"
+	$(VENV)/bin/cfn-lint --non-zero-exit-code error cdk/cdk.out/*.template.json cdk/cdk.out.org/*.template.json \
+	  cdk/cdk.out.stackset/*.template.json target/atrest-pack.yaml
+	@echo "deploy-check: cdk tests, 3 syntheses, both organization patterns on moto, cdk-nag and cfn-lint clean"
 
 # Fuzzing of the event decoder (a separate command, not part of `make test`).
 # Only a stable toolchain exists here: RUSTC_BOOTSTRAP lets cargo-fuzz pass

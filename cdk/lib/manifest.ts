@@ -1,10 +1,11 @@
 // The rule manifest (rules/manifest.json, written by `atrest rules --json`):
 // the only thing this app knows about the rules.
 import * as fs from 'node:fs';
+import { Aws } from 'aws-cdk-lib';
 
 export interface ManifestParameter {
   readonly name: string;
-  readonly type: 'boolean' | 'integer' | 'list' | 'kms-key-list' | 'regex';
+  readonly type: 'boolean' | 'integer' | 'list' | 'kms-key-list' | 'regex' | 'role-name';
   readonly default: string | null;
   readonly required: boolean;
   readonly description: string;
@@ -23,6 +24,8 @@ export interface ManifestRule {
   readonly iamResources: Record<string, string[]>;
   readonly pciDss: Record<string, string[]>;
   readonly timeoutSeconds: number;
+  /** The function's memory, in MB (from the rule's spec). */
+  readonly memoryMb: number;
 }
 
 /** Reads and checks the manifest; a malformed one is an error naming the file and the field. */
@@ -66,6 +69,7 @@ function checkRule(rule: any, where: string): ManifestRule {
   if (!Number.isInteger(rule.timeoutSeconds) || rule.timeoutSeconds < 1 || rule.timeoutSeconds > 900) {
     fail('timeoutSeconds');
   }
+  if (!Number.isInteger(rule.memoryMb) || rule.memoryMb < 128 || rule.memoryMb > 10240) fail('memoryMb');
   return rule as ManifestRule;
 }
 
@@ -85,4 +89,21 @@ export function isChangeTriggered(rule: ManifestRule): boolean {
 
 export function isPeriodic(rule: ManifestRule): boolean {
   return rule.triggers.includes('periodic');
+}
+
+/**
+ * The resources an IAM action of `rule` can be scoped to, from the
+ * manifest (the registry's table of the Service Authorization Reference),
+ * with its placeholders filled in.
+ */
+export function actionResources(
+  rule: ManifestRule,
+  action: string,
+  p: string = Aws.PARTITION,
+  r: string = Aws.REGION,
+  a: string = Aws.ACCOUNT_ID,
+): string[] {
+  return rule.iamResources[action].map((arn) =>
+    arn.split('${AWS::Partition}').join(p).split('${AWS::Region}').join(r).split('${AWS::AccountId}').join(a),
+  );
 }

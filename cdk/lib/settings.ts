@@ -1,8 +1,12 @@
 // The app's settings, read from CDK context (cdk.json or `-c key=value`).
 // Every setting is documented in cdk/README.md; a bad value is an error naming it.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { aws_config as config } from 'aws-cdk-lib';
 import { ManifestRule } from './manifest';
+
+/** The path of the functions' roles: member accounts' execution roles trust `role/atrest/*` of the central account. */
+export const ROLE_PATH = '/atrest/';
 
 export type Architecture = 'arm64' | 'x86_64';
 export type DeployAs = 'rules' | 'conformance-pack' | 'organization-conformance-pack' | 'functions';
@@ -30,10 +34,27 @@ export interface Settings {
   readonly conformancePackName: string;
   /** Accounts an organization conformance pack leaves out. */
   readonly excludedAccounts: string[];
-  /** Accounts besides this one whose AWS Config may invoke the functions (one central account). */
+  /**
+   * Accounts besides this one whose AWS Config may invoke the functions (the
+   * central-account pattern): the given ones, or, for an organization pack,
+   * the organization's ACTIVE accounts less the excluded ones.
+   */
   readonly invokerAccountIds: string[];
-  /** Roles the functions may assume when a rule's assumeExecutionRole is true. */
-  readonly executionRoleArns: string[];
+  /**
+   * The role (name, or path/name) the functions assume in each evaluated
+   * account when a rule assumes its execution role: every rule does in the
+   * central-account pattern. The member-account template creates it.
+   */
+  readonly executionRoleName: string;
+  /** An SNS topic the alarms notify (failed invocations, errors, throttles). */
+  readonly alarmTopicArn?: string;
+  /**
+   * StackSet-ready synthesis (the functions in every account): the Lambda
+   * packages are read from the buckets `<prefix>-<region>`, which the
+   * organization can read, instead of each account's CDK bootstrap bucket,
+   * and the template has no bootstrap version rule.
+   */
+  readonly stackSetAssets?: string;
 }
 
 export type Context = (key: string) => unknown;
@@ -80,14 +101,40 @@ export function readSettings(context: Context, appDir: string): Settings {
     throw bad('atrest:logRetentionDays', context('atrest:logRetentionDays'), `one of ${LOG_RETENTION_DAYS.join(', ')}`);
   }
   const excludedAccounts = list('atrest:excludedAccounts');
-  const invokerAccountIds = list('atrest:invokerAccountIds');
-  for (const [key, ids] of [['atrest:excludedAccounts', excludedAccounts], ['atrest:invokerAccountIds', invokerAccountIds]] as const) {
+  const givenInvokers = list('atrest:invokerAccountIds');
+  for (const [key, ids] of [['atrest:excludedAccounts', excludedAccounts], ['atrest:invokerAccountIds', givenInvokers]] as const) {
     const wrong = ids.find((id) => !ACCOUNT_ID.test(id));
     if (wrong !== undefined) throw bad(key, wrong, 'twelve-digit account ids');
   }
-  const executionRoleArns = list('atrest:executionRoleArns');
-  const wrongRole = executionRoleArns.find((arn) => !/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/.+$/.test(arn));
-  if (wrongRole !== undefined) throw bad('atrest:executionRoleArns', wrongRole, 'IAM role ARNs');
+  if (context('atrest:executionRoleArns') !== undefined) {
+    throw bad('atrest:executionRoleArns', context('atrest:executionRoleArns'), 'nothing: it became atrest:executionRoleName');
+  }
+  const executionRoleName = str('atrest:executionRoleName', 'atrest-execution');
+  if (!ROLE_NAME.test(executionRoleName) || executionRoleName.split('/').pop()!.length > 64) {
+    throw bad('atrest:executionRoleName', executionRoleName, 'an IAM role name, or path/name');
+  }
+  const alarmTopicArn = context('atrest:alarmTopicArn') === undefined ? undefined : str('atrest:alarmTopicArn', '');
+  if (alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(alarmTopicArn)) {
+    throw bad('atrest:alarmTopicArn', alarmTopicArn, 'an SNS topic ARN');
+  }
+  const stackSetAssets = context('atrest:stackSetAssets') === undefined ? undefined : str('atrest:stackSetAssets', '');
+  if (stackSetAssets !== undefined) {
+    // A bucket name is at most 63 characters; `-<region>` takes up to 15.
+    if (!/^[a-z0-9][a-z0-9.-]{1,46}$/.test(stackSetAssets)) {
+      throw bad('atrest:stackSetAssets', stackSetAssets, 'a bucket name prefix (lower case, digits, dots and dashes; at most 47)');
+    }
+    if (deployAs !== 'functions' || givenInvokers.length > 0) {
+      throw bad(
+        'atrest:stackSetAssets',
+        stackSetAssets,
+        'to go with atrest:deployAs=functions and no atrest:invokerAccountIds (the functions in every account, deployed by a StackSet)',
+      );
+    }
+  }
+  const organizationFile = context('atrest:organizationAccounts') === undefined ? undefined : str('atrest:organizationAccounts', '');
+  const organizationAccounts =
+    organizationFile === undefined ? undefined : readOrganizationAccounts(path.resolve(process.cwd(), organizationFile));
+  const invokerAccountIds = reconcileInvokers(deployAs, givenInvokers, excludedAccounts, organizationAccounts);
   const rules = context('atrest:rules') === undefined ? undefined : list('atrest:rules');
 
   return {
@@ -104,8 +151,83 @@ export function readSettings(context: Context, appDir: string): Settings {
     conformancePackName: str('atrest:conformancePackName', 'atrest'),
     excludedAccounts,
     invokerAccountIds,
-    executionRoleArns,
+    executionRoleName,
+    alarmTopicArn,
+    stackSetAssets,
   };
+}
+
+/** An IAM role name with an optional path (`path/name`), IAM's characters. */
+const ROLE_NAME = /^[\w+=,.@-]+(\/[\w+=,.@-]+)*$/;
+
+/**
+ * The ACTIVE accounts of the organization, from the JSON `aws organizations
+ * list-accounts --output json` prints (every page: the CLI follows them).
+ */
+export function readOrganizationAccounts(file: string): string[] {
+  let parsed: any;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw bad('atrest:organizationAccounts', file, `the output of \`aws organizations list-accounts --output json\` (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed?.Accounts) || parsed.Accounts.length === 0) {
+    throw bad('atrest:organizationAccounts', file, 'a file with a non-empty "Accounts" list (aws organizations list-accounts --output json)');
+  }
+  const active: string[] = [];
+  for (const account of parsed.Accounts) {
+    if (typeof account?.Id !== 'string' || !ACCOUNT_ID.test(account.Id)) {
+      throw bad('atrest:organizationAccounts', account?.Id, `twelve-digit account ids in ${file}`);
+    }
+    // `State` replaces the deprecated `Status`; either says ACTIVE.
+    if ((account.State ?? account.Status) === 'ACTIVE') active.push(account.Id);
+  }
+  return active;
+}
+
+/**
+ * The accounts whose AWS Config may invoke the functions. An organization
+ * pack runs in every account it does not exclude, and Config refuses to
+ * create a rule whose function it may not invoke: so its invokers are the
+ * organization's ACTIVE accounts less the excluded ones, derived from
+ * `atrest:organizationAccounts`, never a hand-kept list that misses one.
+ */
+export function reconcileInvokers(
+  deployAs: string,
+  given: string[],
+  excluded: string[],
+  organization: string[] | undefined,
+): string[] {
+  if (deployAs !== 'organization-conformance-pack') {
+    if (organization !== undefined || excluded.length > 0) {
+      throw new Error(
+        'atrest: atrest:organizationAccounts and atrest:excludedAccounts apply only to atrest:deployAs=organization-conformance-pack',
+      );
+    }
+    return [...new Set(given)];
+  }
+  if (organization === undefined) {
+    throw new Error(
+      'atrest: an organization conformance pack runs in every account of the organization, and AWS Config must be allowed to ' +
+        'invoke the functions from each: save `aws organizations list-accounts --output json > accounts.json` and set ' +
+        'context atrest:organizationAccounts=accounts.json (the functions then assume atrest:executionRoleName in each account)',
+    );
+  }
+  if (given.length > 0) {
+    throw new Error(
+      'atrest: with an organization conformance pack the invokers are the accounts of atrest:organizationAccounts less ' +
+        'atrest:excludedAccounts: drop atrest:invokerAccountIds',
+    );
+  }
+  const unknown = excluded.filter((id) => !organization.includes(id));
+  if (unknown.length > 0) {
+    throw bad('atrest:excludedAccounts', unknown.join(','), 'ACTIVE accounts of atrest:organizationAccounts');
+  }
+  const invokers = organization.filter((id) => !excluded.includes(id));
+  if (invokers.length === 0) {
+    throw bad('atrest:excludedAccounts', excluded.join(','), 'to leave at least one account of the organization in');
+  }
+  return [...new Set(invokers)];
 }
 
 /** CloudWatch Logs' allowed retention periods, in days. */
@@ -158,7 +280,33 @@ export function selectRules(
     if (!byId.has(id)) throw new Error(`atrest: unknown rule ${JSON.stringify(id)} in context (known: ${[...byId.keys()].join(', ')})`);
   }
   const chosen = settings.rules === undefined ? manifest : manifest.filter((r) => settings.rules!.includes(r.id));
-  return chosen.map((rule) => ({ rule, inputParameters: inputParameters(rule, settings.parameters[rule.id] ?? {}) }));
+  return chosen.map((rule) => ({ rule, inputParameters: executionRole(rule, settings, settings.parameters[rule.id] ?? {}) }));
+}
+
+/**
+ * A rule's parameters with its execution role settled. In the central-account
+ * pattern (other accounts invoke the functions) every rule assumes the role
+ * `atrest:executionRoleName` in the account it evaluates: without it, a rule
+ * would read the central account and report that under the member's result
+ * token. The role name is the app's setting, so the functions' policies can
+ * name it: a rule's own `executionRoleName` is refused.
+ */
+function executionRole(rule: ManifestRule, settings: Settings, given: Record<string, string>): Record<string, string> {
+  const params = inputParameters(rule, given);
+  if ('executionRoleName' in params) {
+    throw new Error(`atrest: parameter ${rule.id}.executionRoleName: set context atrest:executionRoleName instead (one name for every rule)`);
+  }
+  const assumes = (params.assumeExecutionRole ?? '').toLowerCase();
+  if (settings.invokerAccountIds.length > 0) {
+    if (assumes === 'false') {
+      throw new Error(
+        `atrest: parameter ${rule.id}.assumeExecutionRole is false, but other accounts invoke the functions ` +
+          `(atrest:invokerAccountIds or an organization pack): each rule must work in the account it evaluates`,
+      );
+    }
+    return { ...params, assumeExecutionRole: 'true', executionRoleName: settings.executionRoleName };
+  }
+  return assumes === 'true' ? { ...params, executionRoleName: settings.executionRoleName } : params;
 }
 
 export function inputParameters(rule: ManifestRule, given: Record<string, string>): Record<string, string> {
