@@ -34,23 +34,7 @@ pub mod kms_key_policy_mfa_critical_actions;
 pub mod kms_key_policy_no_untrusted_access;
 pub mod kms_key_policy_separation_of_duties;
 pub mod kms_key_rotation_enabled;
-#[cfg(all(
-    feature = "ec2",
-    feature = "rds",
-    feature = "s3",
-    feature = "ssm",
-    feature = "lambda",
-    feature = "dynamodb",
-    feature = "elasticfilesystem",
-    feature = "secretsmanager",
-    feature = "sns",
-    feature = "sqs",
-    feature = "logs",
-    feature = "cloudtrail",
-    feature = "kinesis",
-    feature = "ecr",
-    feature = "backup"
-))]
+#[cfg(all_stores)]
 pub mod kms_key_tags_aligned;
 pub mod kms_key_usable;
 #[cfg(feature = "lambda")]
@@ -103,23 +87,7 @@ pub static ALL: &[&dyn Rule] = &[
     #[cfg(feature = "backup")]
     &backup_vault_encrypted::RULE,
     &kms_key_rotation_enabled::RULE,
-    #[cfg(all(
-        feature = "ec2",
-        feature = "rds",
-        feature = "s3",
-        feature = "ssm",
-        feature = "lambda",
-        feature = "dynamodb",
-        feature = "elasticfilesystem",
-        feature = "secretsmanager",
-        feature = "sns",
-        feature = "sqs",
-        feature = "logs",
-        feature = "cloudtrail",
-        feature = "kinesis",
-        feature = "ecr",
-        feature = "backup"
-    ))]
+    #[cfg(all_stores)]
     &kms_key_tags_aligned::RULE,
     &kms_key_policy_separation_of_duties::RULE,
     &kms_key_policy_no_untrusted_access::RULE,
