@@ -16,7 +16,7 @@ import {
   aws_iam as iam,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ManifestRule, actionResources } from './manifest';
+import { ManifestRule, actionStatements } from './manifest';
 import { ROLE_PATH } from './settings';
 import { acknowledgeWildcards } from './wildcards';
 
@@ -51,20 +51,10 @@ export class ExecutionRoleStack extends Stack {
       assumedBy: new iam.AccountPrincipal(central.valueAsString).withConditions({
         ArnLike: { 'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${central.valueAsString}:role${ROLE_PATH}*` },
       }),
-      maxSessionDuration: undefined,
     });
-    const byResources = new Map<string, Set<string>>();
-    for (const rule of props.rules) {
-      for (const action of rule.iamActions) {
-        const k = JSON.stringify(actionResources(rule, action));
-        byResources.set(k, (byResources.get(k) ?? new Set()).add(action));
-      }
-    }
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: 'Exactly the IAM actions of the deployed atrest rules (rules/manifest.json, iamActions)',
-      statements: [...byResources.entries()].map(
-        ([resources, actions]) => new iam.PolicyStatement({ actions: [...actions].sort(), resources: JSON.parse(resources) }),
-      ),
+      statements: actionStatements(props.rules),
     });
     // Attached from the policy's side (`Roles`): the same on AWS, and the
     // form moto's CloudFormation models (tests/deploy_on_moto.py).

@@ -1,7 +1,7 @@
 // The rule manifest (rules/manifest.json, written by `atrest rules --json`):
 // the only thing this app knows about the rules.
 import * as fs from 'node:fs';
-import { Aws } from 'aws-cdk-lib';
+import { Aws, aws_iam as iam } from 'aws-cdk-lib';
 
 export interface ManifestParameter {
   readonly name: string;
@@ -105,5 +105,22 @@ export function actionResources(
 ): string[] {
   return rule.iamResources[action].map((arn) =>
     arn.split('${AWS::Partition}').join(p).split('${AWS::Region}').join(r).split('${AWS::AccountId}').join(a),
+  );
+}
+
+/**
+ * The policy statements allowing exactly the IAM actions of `rules`, one per
+ * set of resources (the actions of several rules merged).
+ */
+export function actionStatements(rules: ManifestRule[]): iam.PolicyStatement[] {
+  const byResources = new Map<string, Set<string>>();
+  for (const rule of rules) {
+    for (const action of rule.iamActions) {
+      const k = JSON.stringify(actionResources(rule, action));
+      byResources.set(k, (byResources.get(k) ?? new Set()).add(action));
+    }
+  }
+  return [...byResources.entries()].map(
+    ([resources, actions]) => new iam.PolicyStatement({ actions: [...actions], resources: JSON.parse(resources) }),
   );
 }

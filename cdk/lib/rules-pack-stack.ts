@@ -27,7 +27,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { RuleDeployment, configRuleProperties, conformancePackTemplate, logicalId } from './config-rule';
-import { ManifestRule, actionResources } from './manifest';
+import { ManifestRule, actionStatements } from './manifest';
 import { InvokePermission, checkPolicySize } from './resource-policy';
 
 /** The resources of one nested stack of invoke permissions (CloudFormation allows 500). */
@@ -287,15 +287,7 @@ export class RulesPackStack extends Stack {
     inputParameters: Record<string, string>,
     key: kms.Key | undefined,
   ): iam.PolicyStatement[] {
-    const byResources = new Map<string, string[]>();
-    for (const action of rule.iamActions) {
-      const resources = actionResources(rule, action);
-      const k = JSON.stringify(resources);
-      byResources.set(k, [...(byResources.get(k) ?? []), action]);
-    }
-    const statements = [...byResources.entries()].map(
-      ([resources, actions]) => new iam.PolicyStatement({ actions, resources: JSON.parse(resources) }),
-    );
+    const statements = actionStatements([rule]);
     statements.push(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
