@@ -30,6 +30,7 @@ pub mod efs_file_system_encrypted;
 #[cfg(feature = "kinesis")]
 pub mod kinesis_stream_encrypted;
 pub mod kms_alias_naming;
+pub mod kms_key_policy_delegation_constrained;
 pub mod kms_key_policy_mfa_critical_actions;
 pub mod kms_key_policy_no_untrusted_access;
 pub mod kms_key_policy_separation_of_duties;
@@ -92,6 +93,7 @@ pub static ALL: &[&dyn Rule] = &[
     &kms_key_policy_separation_of_duties::RULE,
     &kms_key_policy_no_untrusted_access::RULE,
     &kms_key_policy_mfa_critical_actions::RULE,
+    &kms_key_policy_delegation_constrained::RULE,
     &kms_alias_naming::RULE,
     &kms_key_usable::RULE,
     #[cfg(feature = "ec2")]

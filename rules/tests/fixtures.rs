@@ -425,6 +425,13 @@ const FACTS: &[(&str, Facts)] = &[
         ],
     ),
     (
+        "kms-key-policy-delegation-constrained",
+        &[
+            ("item", &["configuration.keyManager"]),
+            ("item", &["supplementaryConfiguration.Policy"]),
+        ],
+    ),
+    (
         "kms-key-tags-aligned",
         &[
             (

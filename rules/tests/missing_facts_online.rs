@@ -98,7 +98,7 @@ async fn compliance(rule: &dyn Rule, missing: Option<Field>, policy: Option<Stri
 #[tokio::test]
 async fn each_fact_left_out_of_describe_key_is_never_compliant() {
     use Field::*;
-    let rules: [(&dyn Rule, &[Field]); 6] = [
+    let rules: [(&dyn Rule, &[Field]); 7] = [
         (&atrest_rules::ebs_volume_encrypted::RULE, &[KeyManager]),
         (
             &atrest_rules::kms_key_rotation_enabled::RULE,
@@ -108,6 +108,10 @@ async fn each_fact_left_out_of_describe_key_is_never_compliant() {
         (&atrest_rules::kms_key_policy_separation_of_duties::RULE, &[KeyManager]),
         (&atrest_rules::kms_key_policy_no_untrusted_access::RULE, &[KeyManager]),
         (&atrest_rules::kms_key_policy_mfa_critical_actions::RULE, &[KeyManager]),
+        (
+            &atrest_rules::kms_key_policy_delegation_constrained::RULE,
+            &[KeyManager],
+        ),
     ];
     let mut failures = Vec::new();
     for (rule, facts) in rules {
@@ -130,6 +134,7 @@ async fn a_key_policy_left_out_of_get_key_policy_is_never_compliant() {
         &atrest_rules::kms_key_policy_separation_of_duties::RULE as &dyn Rule,
         &atrest_rules::kms_key_policy_no_untrusted_access::RULE,
         &atrest_rules::kms_key_policy_mfa_critical_actions::RULE,
+        &atrest_rules::kms_key_policy_delegation_constrained::RULE,
     ] {
         for policy in [None, Some(String::new()), Some("{}".to_owned()), Some("7".to_owned())] {
             assert_eq!(

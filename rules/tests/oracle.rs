@@ -151,6 +151,7 @@ fn fixtures() -> Vec<Value> {
         "kms-key-policy-no-untrusted-access",
         "kms-key-policy-separation-of-duties",
         "kms-key-policy-mfa-critical-actions",
+        "kms-key-policy-delegation-constrained",
     ] {
         for folder in ["compliant", "non_compliant", "not_applicable"] {
             let dir = root().join("rules/tests/fixtures").join(rule).join(folder);

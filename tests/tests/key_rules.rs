@@ -107,6 +107,45 @@ async fn no_untrusted_access_on_moto() {
 }
 
 #[tokio::test]
+async fn delegation_constrained_on_moto() {
+    let Some(moto) = Moto::start() else { return };
+    let app = format!("arn:aws:iam::{ACCOUNT}:role/App");
+    let grants = json!(["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]);
+    let good = key_with_policy(
+        &moto,
+        json!([root_statement(), {"Effect": "Allow", "Principal": {"AWS": app}, "Action": grants, "Resource": "*",
+                                  "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}]),
+    )
+    .await;
+    let free_grants = key_with_policy(
+        &moto,
+        json!([root_statement(), {"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": app}, "Action": grants,
+                                  "Resource": "*"}]),
+    )
+    .await;
+    let no_root = key_with_policy(
+        &moto,
+        json!([{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:role/Admin")},
+                "Action": ["kms:Describe*", "kms:PutKeyPolicy"], "Resource": "*"}]),
+    )
+    .await;
+    let rule = &atrest_rules::kms_key_policy_delegation_constrained::RULE;
+    let recorded = sweep(&moto, rule, json!({})).await;
+    let got = by_id(&recorded);
+    assert_eq!(got[&good], "COMPLIANT");
+    assert_eq!(got[&free_grants], "NON_COMPLIANT");
+    assert!(
+        annotation(&recorded, &free_grants).contains("statement \"Grants\" gives arn:aws:iam::123456789012:role/App")
+    );
+    assert_eq!(got[&no_root], "NON_COMPLIANT");
+    assert!(annotation(&recorded, &no_root).contains("the account's IAM policies cannot be given"));
+    // Administrators named in the policy instead of IAM: allowed when asked.
+    let recorded = sweep(&moto, rule, json!({"requireIamDelegation": "false"})).await;
+    assert_eq!(by_id(&recorded)[&no_root], "COMPLIANT");
+    deleted_key_is_not_applicable(&moto, rule).await;
+}
+
+#[tokio::test]
 async fn mfa_on_critical_actions_on_moto() {
     let Some(moto) = Moto::start() else { return };
     let admin = format!("arn:aws:iam::{ACCOUNT}:role/KeyAdmin");
