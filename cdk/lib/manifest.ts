@@ -5,7 +5,7 @@ import { Aws, aws_iam as iam } from 'aws-cdk-lib';
 
 export interface ManifestParameter {
   readonly name: string;
-  readonly type: 'boolean' | 'integer' | 'list' | 'kms-key-list' | 'regex' | 'role-name';
+  readonly type: 'boolean' | 'integer' | 'list' | 'kms-key-list' | 'regex' | 'role-name' | 'region';
   readonly default: string | null;
   readonly required: boolean;
   readonly description: string;

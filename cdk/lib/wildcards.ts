@@ -26,7 +26,7 @@ const GROUPS: ReadonlyArray<readonly [resource: string, reason: string, actions:
     [
       'config:PutEvaluations', 'config:GetResourceConfigHistory', 'ec2:DescribeVolumes', 'ec2:GetEbsDefaultKmsKeyId',
       'ec2:GetEbsEncryptionByDefault', 'kms:ListKeys', 'kms:ListAliases', 'lambda:ListFunctions', 's3:ListAllMyBuckets',
-      'ssm:DescribeParameters',
+      'ssm:DescribeParameters', 'iam:GetAccountAuthorizationDetails',
     ],
   ],
   [

@@ -51,7 +51,7 @@ fn find<'a>(findings: &'a [Value], rule: &str, id: &str) -> &'a Value {
 fn the_bundled_snapshot_is_judged_offline() {
     let (code, findings) = json_findings(&["snapshot", SNAPSHOT, "--param", TAGS, "--format", "json"]);
     assert_eq!(code, Some(1));
-    assert_eq!(findings.len(), 103);
+    assert_eq!(findings.len(), 105);
     let f = find(&findings, "ebs-volume-encrypted", "vol-0a11b22c33d44e551");
     assert_eq!(f["compliance"], "COMPLIANT");
     assert_eq!(f["accountId"], "111122223333");
@@ -132,7 +132,7 @@ fn table_csv_junit_and_sarif_carry_the_same_findings() {
     let args = |format: &'static str| vec!["snapshot", SNAPSHOT, "--param", TAGS, "--format", format];
     let table = text(&atrest(&args("table")).stdout);
     assert!(
-        table.contains("103 evaluated: 40 compliant, 28 non-compliant, 35 not applicable"),
+        table.contains("105 evaluated: 41 compliant, 29 non-compliant, 35 not applicable"),
         "{table}"
     );
     assert!(
@@ -146,25 +146,25 @@ fn table_csv_junit_and_sarif_carry_the_same_findings() {
         lines.next(),
         Some("rule,resourceType,resourceId,compliance,annotation,orderingTimestamp,accountId,region")
     );
-    assert_eq!(lines.count(), 103);
+    assert_eq!(lines.count(), 105);
     assert!(csv.contains("kms-key-tags-aligned,AWS::EC2::Volume,vol-0a11b22c33d44e553,NON_COMPLIANT,\"CostCenter: resource=Payments, key=Finance\""));
 
     let junit = text(&atrest(&args("junit")).stdout);
     assert!(junit.starts_with("<?xml"));
     assert!(
-        junit.contains(r#"<testsuites name="atrest" tests="103" failures="28">"#),
+        junit.contains(r#"<testsuites name="atrest" tests="105" failures="29">"#),
         "{junit}"
     );
     assert!(junit.contains(r#"<testsuite name="ebs-volume-encrypted" tests="6" failures="2" skipped="0">"#));
-    assert_eq!(junit.matches("<testcase ").count(), 103);
-    assert_eq!(junit.matches("<failure ").count(), 28);
+    assert_eq!(junit.matches("<testcase ").count(), 105);
+    assert_eq!(junit.matches("<failure ").count(), 29);
 
     let sarif: Value = serde_json::from_slice(&atrest(&args("sarif")).stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "atrest");
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.iter().filter(|r| r["level"] == "error").count(), 28);
+    assert_eq!(results.iter().filter(|r| r["level"] == "error").count(), 29);
     let r = results.iter().find(|r| r["level"] == "error").unwrap();
     let rule_index = r["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(run["tool"]["driver"]["rules"][rule_index]["id"], r["ruleId"]);
@@ -236,27 +236,27 @@ fn the_html_evidence_page_renders_and_filters_in_a_browser() {
         "self-contained"
     );
     // Beside each rule, what its COMPLIANT proves and what it does not.
-    assert_eq!(html.matches("COMPLIANT proves: ").count(), 24);
+    assert_eq!(html.matches("COMPLIANT proves: ").count(), 25);
     assert!(html.contains("COMPLIANT proves: the key policy itself refuses every critical action to every principal without MFA. It does not prove: anything about grants"));
     let Some(chromium) = chromium() else { return };
 
     let dom = rendered_dom(&chromium, &page, "", &dir.join("profile-1"));
     assert!(
-        dom.contains(r#"<span id="total">103</span>"#),
+        dom.contains(r#"<span id="total">105</span>"#),
         "{}",
         &dom[..dom.len().min(2000)]
     );
     assert!(dom.contains(r#"id="accounts">111122223333<"#));
     assert!(dom.contains("<svg class=\"chart\""));
-    assert!(dom.contains("103 of 103 findings shown"), "the script ran");
+    assert!(dom.contains("105 of 105 findings shown"), "the script ran");
     assert!(dom.contains("<td>v4.0</td><td>3.5.1</td>"));
 
     let dom = rendered_dom(&chromium, &page, "#filter=NON_COMPLIANT", &dir.join("profile-2"));
     assert!(
-        dom.contains("28 of 103 findings shown"),
+        dom.contains("29 of 105 findings shown"),
         "filter applied in the browser"
     );
-    assert_eq!(dom.matches(r#"data-shown="yes""#).count(), 28);
+    assert_eq!(dom.matches(r#"data-shown="yes""#).count(), 29);
 }
 
 /// The bundled snapshot with its items edited (e.g. put in another order).
@@ -359,7 +359,7 @@ fn history_files_judge_the_latest_version_of_each_resource() {
     assert_eq!(key.len(), 1);
     assert_eq!(key[0]["compliance"], "NOT_APPLICABLE");
     // Each resource judged once: as many findings as for the snapshot itself.
-    assert_eq!(findings.len(), 103);
+    assert_eq!(findings.len(), 105);
 }
 
 #[test]

@@ -79,7 +79,8 @@ pub fn action_resources(action: &str) -> Option<&'static [&'static str]> {
         | "kms:ListAliases"
         | "lambda:ListFunctions"
         | "s3:ListAllMyBuckets"
-        | "ssm:DescribeParameters" => &["*"],
+        | "ssm:DescribeParameters"
+        | "iam:GetAccountAuthorizationDetails" => &["*"],
         _ => return None,
     })
 }

@@ -21,6 +21,8 @@ pub enum ParamKind {
     Regex { case_insensitive: bool },
     /// An IAM role name, with its path if it has one (`path/name`).
     RoleName,
+    /// An AWS region code (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
+    Region,
 }
 
 impl ParamKind {
@@ -33,6 +35,7 @@ impl ParamKind {
             ParamKind::KeyList => "kms-key-list",
             ParamKind::Regex { .. } => "regex",
             ParamKind::RoleName => "role-name",
+            ParamKind::Region => "region",
         }
     }
 }
@@ -181,6 +184,7 @@ fn expectation(kind: ParamKind) -> String {
         }
         ParamKind::Regex { .. } => "a regular expression".into(),
         ParamKind::RoleName => "an IAM role name, or path/name (letters, digits and +=,.@_-)".into(),
+        ParamKind::Region => "an AWS region code such as us-east-1".into(),
     }
 }
 
@@ -218,6 +222,8 @@ fn parse_value(spec: &ParamSpec, text: &str) -> Result<ParamValue, Error> {
             }),
         ParamKind::RoleName if is_role_name(text) => Ok(ParamValue::Text(text.to_owned())),
         ParamKind::RoleName => Err(bad(format!("`{text}`"))),
+        ParamKind::Region if is_region(text) => Ok(ParamValue::Text(text.to_owned())),
+        ParamKind::Region => Err(bad(format!("`{text}`"))),
     }
 }
 
@@ -264,6 +270,22 @@ pub fn is_role_name(s: &str) -> bool {
     };
     let name = s.rsplit('/').next().unwrap_or(s);
     name.len() <= 64 && s.len() - name.len() <= 512 && s.split('/').all(iam_chars)
+}
+
+/// Whether `s` reads as a region code: lower-case words joined by `-`,
+/// ending in a number (`eu-west-1`, `us-gov-west-1`, `ap-southeast-5`).
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn is_alias_name(name: &str) -> bool {

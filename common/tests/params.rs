@@ -35,6 +35,13 @@ const SPECS: &[ParamSpec] = &[
         required: true,
         description: "",
     },
+    ParamSpec {
+        name: "iamRegion",
+        kind: ParamKind::Region,
+        default: Some("us-east-1"),
+        required: false,
+        description: "",
+    },
 ];
 
 fn raw(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -159,4 +166,33 @@ fn execution_role_name_takes_iam_role_names_with_or_without_a_path() {
     }
     let p = Parameters::parse(SPECS, &raw(&[("tagKeys", "A")])).unwrap();
     assert_eq!(p.text("executionRoleName"), None);
+}
+
+#[test]
+fn regions_are_region_codes() {
+    let p = Parameters::parse(SPECS, &raw(&[("tagKeys", "A")])).unwrap();
+    assert_eq!(p.text("iamRegion"), Some("us-east-1"));
+    for good in [
+        "eu-west-1",
+        "us-gov-west-1",
+        "cn-north-1",
+        "ap-southeast-5",
+        "eu-central-2",
+    ] {
+        let p = Parameters::parse(SPECS, &raw(&[("tagKeys", "A"), ("iamRegion", good)])).unwrap();
+        assert_eq!(p.text("iamRegion"), Some(good));
+    }
+    for bad in [
+        "global",
+        "EU-WEST-1",
+        "eu-west",
+        "eu-west-123",
+        "-west-1",
+        "eu--1",
+        "us-east-1a",
+    ] {
+        let (name, problem) = refused(&[("tagKeys", "A"), ("iamRegion", bad)]);
+        assert_eq!(name, "iamRegion", "{bad}");
+        assert!(problem.contains("region code"), "{bad}: {problem}");
+    }
 }

@@ -27,6 +27,8 @@ pub mod ebs_volume_encrypted;
 pub mod ecr_repository_encrypted;
 #[cfg(feature = "elasticfilesystem")]
 pub mod efs_file_system_encrypted;
+#[cfg(feature = "iam")]
+pub mod iam_policy_no_kms_full_access;
 #[cfg(feature = "kinesis")]
 pub mod kinesis_stream_encrypted;
 pub mod kms_alias_naming;
@@ -94,6 +96,8 @@ pub static ALL: &[&dyn Rule] = &[
     &kms_key_policy_no_untrusted_access::RULE,
     &kms_key_policy_mfa_critical_actions::RULE,
     &kms_key_policy_delegation_constrained::RULE,
+    #[cfg(feature = "iam")]
+    &iam_policy_no_kms_full_access::RULE,
     &kms_alias_naming::RULE,
     &kms_key_usable::RULE,
     #[cfg(feature = "ec2")]

@@ -425,6 +425,15 @@ const FACTS: &[(&str, Facts)] = &[
         ],
     ),
     (
+        "iam-policy-no-kms-full-access",
+        &[
+            ("item", &["configuration.policyVersionList"]),
+            ("item", &["configuration.rolePolicyList"]),
+            ("item", &["configuration.userPolicyList"]),
+            ("item", &["configuration.groupPolicyList"]),
+        ],
+    ),
+    (
         "kms-key-policy-delegation-constrained",
         &[
             ("item", &["configuration.keyManager"]),

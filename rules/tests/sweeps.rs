@@ -653,3 +653,105 @@ async fn tag_alignment_does_not_report_neptune_or_documentdb_as_rds() {
         ]
     );
 }
+
+/// GetAccountAuthorizationDetails over two pages: every role, user, group
+/// and customer-managed policy judged under its IAM id, documents
+/// URL-encoded as IAM sends them; a group listed without its id fails the
+/// sweep instead of going unreported.
+#[tokio::test]
+async fn iam_sweeps_account_authorization_details() {
+    use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+    use aws_sdk_iam::types::{GroupDetail, ManagedPolicyDetail, PolicyDetail, PolicyVersion, RoleDetail, UserDetail};
+    use aws_sdk_iam::Client;
+
+    let encoded = |statement: serde_json::Value| {
+        let text = json!({"Version": "2012-10-17", "Statement": [statement]}).to_string();
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    let full = encoded(json!({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}));
+    let fine = encoded(json!({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}));
+    let inline = |name: &str, doc: &str| PolicyDetail::builder().policy_name(name).policy_document(doc).build();
+    let page = |with_id: bool| {
+        let (full, fine) = (full.clone(), fine.clone());
+        move || {
+            let group = GroupDetail::builder()
+                .arn("arn:aws:iam::123456789012:group/Ops")
+                .group_policy_list(inline("all", &full));
+            let group = if with_id { group.group_id("AGPAOPS") } else { group };
+            GetAccountAuthorizationDetailsOutput::builder()
+                .role_detail_list(
+                    RoleDetail::builder()
+                        .role_id("AROAAPP")
+                        .arn("arn:aws:iam::123456789012:role/App")
+                        .role_policy_list(inline("encrypt", &fine))
+                        .build(),
+                )
+                .user_detail_list(
+                    UserDetail::builder()
+                        .user_id("AIDAOPS")
+                        .arn("arn:aws:iam::123456789012:user/ops")
+                        .build(),
+                )
+                .group_detail_list(group.build())
+                .policies(
+                    ManagedPolicyDetail::builder()
+                        .policy_id("ANPAADMIN")
+                        .arn("arn:aws:iam::123456789012:policy/Admins")
+                        .default_version_id("v2")
+                        .policy_version_list(PolicyVersion::builder().version_id("v1").document(&fine).build())
+                        .policy_version_list(
+                            PolicyVersion::builder()
+                                .version_id("v2")
+                                .is_default_version(true)
+                                .document(&full)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .is_truncated(false)
+                .build()
+        }
+    };
+    let details = mock!(Client::get_account_authorization_details).then_output(page(true));
+    let (_, _, delivered) = sweep(
+        &atrest_rules::iam_policy_no_kms_full_access::RULE,
+        json!({"iamRegion": "eu-west-1"}),
+        &[&details],
+    )
+    .await
+    .unwrap();
+    let got: Vec<(&str, &str, &str)> = delivered
+        .iter()
+        .map(|(t, id, c, _)| (t.as_str(), id.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("AWS::IAM::Role", "AROAAPP", "COMPLIANT"),
+            ("AWS::IAM::User", "AIDAOPS", "COMPLIANT"),
+            ("AWS::IAM::Group", "AGPAOPS", "NON_COMPLIANT"),
+            ("AWS::IAM::Policy", "ANPAADMIN", "NON_COMPLIANT"),
+        ]
+    );
+    assert!(delivered[3]
+        .3
+        .contains("default version v2, statement #1 allows every KMS action"));
+
+    let without_id = mock!(Client::get_account_authorization_details).then_output(page(false));
+    let err = sweep(
+        &atrest_rules::iam_policy_no_kms_full_access::RULE,
+        json!({"iamRegion": "eu-west-1"}),
+        &[&without_id],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("AWS::IAM::Group without its id"), "{err}");
+}

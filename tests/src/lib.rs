@@ -353,3 +353,32 @@ pub fn assert_within_spec(recorded: &[Recorded], rule: &dyn atrest_common::Rule)
     }
     used
 }
+
+/// Each evaluated resource's compliance, by resource id.
+pub fn compliance_by_id(recorded: &[Recorded]) -> std::collections::BTreeMap<String, String> {
+    evaluations(recorded).into_iter().map(|(_, id, c)| (id, c)).collect()
+}
+
+/// The annotation delivered for resource `id` (empty when none).
+pub fn annotation_of(recorded: &[Recorded], id: &str) -> String {
+    put_evaluations(recorded)
+        .iter()
+        .flat_map(|b| b["Evaluations"].as_array().cloned().unwrap_or_default())
+        .find(|e| e["ComplianceResourceId"] == id)
+        .and_then(|e| e["Annotation"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A scheduled sweep of `rule` on moto with `params`: what was recorded,
+/// after checking every call is one the rule's spec declares.
+pub async fn sweep_recorded(moto: &Moto, rule: &dyn atrest_common::Rule, params: Value) -> Vec<Recorded> {
+    let handler = atrest_common::lambda::Handler::new(moto.aws());
+    moto.start_recording();
+    handler
+        .handle(rule, events::scheduled(rule.spec().id, params))
+        .await
+        .expect("the sweep");
+    let recorded = moto.recording();
+    assert_within_spec(&recorded, rule);
+    recorded
+}

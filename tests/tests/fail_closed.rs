@@ -50,6 +50,26 @@ async fn seed(moto: &Moto, rule: &str) -> Value {
             let role = seed::lambda_role(moto, "fn").await;
             seed::function(moto, "settle", &role, &[("A", "b")], Some(&k)).await;
         }
+        "iam-policy-no-kms-full-access" => {
+            let iam = aws_sdk_iam::Client::new(&moto.sdk_config());
+            let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+            iam.create_role()
+                .role_name("Encrypting")
+                .assume_role_policy_document(trust.to_string())
+                .send()
+                .await
+                .unwrap();
+            let encrypt = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Action": "kms:Encrypt", "Resource": "*"}]});
+            iam.put_role_policy()
+                .role_name("Encrypting")
+                .policy_name("encrypt")
+                .policy_document(encrypt.to_string())
+                .send()
+                .await
+                .unwrap();
+        }
         id if atrest_e2e::stores::RULES.contains(&id) => {
             atrest_e2e::stores::store(moto, id, "fail-closed", Some(&k)).await;
         }
@@ -57,6 +77,8 @@ async fn seed(moto: &Moto, rule: &str) -> Value {
     }
     if rule == "kms-key-tags-aligned" {
         json!({"tagKeys": "CostCenter"})
+    } else if rule == "iam-policy-no-kms-full-access" {
+        json!({"iamRegion": atrest_e2e::REGION})
     } else {
         json!({})
     }

@@ -1,11 +1,12 @@
 //! The key policy, alias, lifecycle and account rules end to end on moto:
 //! keys made with the Rust SDK, each rule's PutEvaluations read back.
 
-use std::collections::BTreeMap;
-
 use atrest_common::lambda::Handler;
 use atrest_common::Rule;
-use atrest_e2e::{count_operations, evaluations, events, put_evaluations, Moto, Recorded, ACCOUNT};
+use atrest_e2e::{
+    annotation_of, compliance_by_id, count_operations, evaluations, events, put_evaluations, sweep_recorded, Moto,
+    ACCOUNT,
+};
 use serde_json::{json, Value};
 
 fn policy(statements: Value) -> String {
@@ -23,31 +24,6 @@ async fn key_with_policy(moto: &Moto, statements: Value) -> String {
     out.key_metadata().unwrap().key_id().to_owned()
 }
 
-async fn sweep(moto: &Moto, rule: &dyn Rule, params: Value) -> Vec<Recorded> {
-    let handler = Handler::new(moto.aws());
-    moto.start_recording();
-    handler
-        .handle(rule, events::scheduled(rule.spec().id, params))
-        .await
-        .unwrap();
-    let recorded = moto.recording();
-    atrest_e2e::assert_within_spec(&recorded, rule);
-    recorded
-}
-
-fn by_id(recorded: &[Recorded]) -> BTreeMap<String, String> {
-    evaluations(recorded).into_iter().map(|(_, id, c)| (id, c)).collect()
-}
-
-fn annotation(recorded: &[Recorded], id: &str) -> String {
-    put_evaluations(recorded)
-        .iter()
-        .flat_map(|b| b["Evaluations"].as_array().cloned().unwrap_or_default())
-        .find(|e| e["ComplianceResourceId"] == id)
-        .and_then(|e| e["Annotation"].as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 async fn deleted_key_is_not_applicable(moto: &Moto, rule: &dyn Rule) {
     let handler = Handler::new(moto.aws());
     let item = events::deleted(events::item("AWS::KMS::Key", "gone-key", json!({}), json!({})));
@@ -56,7 +32,7 @@ async fn deleted_key_is_not_applicable(moto: &Moto, rule: &dyn Rule) {
         .handle(rule, events::change(rule.spec().id, item, json!({})))
         .await
         .unwrap();
-    assert_eq!(by_id(&moto.recording())["gone-key"], "NOT_APPLICABLE");
+    assert_eq!(compliance_by_id(&moto.recording())["gone-key"], "NOT_APPLICABLE");
 }
 
 #[tokio::test]
@@ -70,11 +46,11 @@ async fn separation_of_duties_on_moto() {
     )
     .await;
     let rule = &atrest_rules::kms_key_policy_separation_of_duties::RULE;
-    let recorded = sweep(&moto, rule, json!({})).await;
-    let got = by_id(&recorded);
+    let recorded = sweep_recorded(&moto, rule, json!({})).await;
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&good], "COMPLIANT");
     assert_eq!(got[&bad], "NON_COMPLIANT");
-    assert!(annotation(&recorded, &bad).contains("grants every KMS action to arn:aws:iam::123456789012:role/Admin"));
+    assert!(annotation_of(&recorded, &bad).contains("grants every KMS action to arn:aws:iam::123456789012:role/Admin"));
     assert_eq!(count_operations(&recorded).get("kms:GetKeyPolicy"), Some(&2));
     deleted_key_is_not_applicable(&moto, rule).await;
 }
@@ -95,14 +71,14 @@ async fn no_untrusted_access_on_moto() {
     )
     .await;
     let rule = &atrest_rules::kms_key_policy_no_untrusted_access::RULE;
-    let recorded = sweep(&moto, rule, json!({})).await;
-    let got = by_id(&recorded);
+    let recorded = sweep_recorded(&moto, rule, json!({})).await;
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&good], "COMPLIANT");
     assert_eq!(got[&bad], "NON_COMPLIANT");
     assert_eq!(got[&public], "NON_COMPLIANT");
     // Trusting the partner's account clears that key.
-    let recorded = sweep(&moto, rule, json!({"trustedAccountIds": "999988887777"})).await;
-    assert_eq!(by_id(&recorded)[&bad], "COMPLIANT");
+    let recorded = sweep_recorded(&moto, rule, json!({"trustedAccountIds": "999988887777"})).await;
+    assert_eq!(compliance_by_id(&recorded)[&bad], "COMPLIANT");
     deleted_key_is_not_applicable(&moto, rule).await;
 }
 
@@ -130,18 +106,17 @@ async fn delegation_constrained_on_moto() {
     )
     .await;
     let rule = &atrest_rules::kms_key_policy_delegation_constrained::RULE;
-    let recorded = sweep(&moto, rule, json!({})).await;
-    let got = by_id(&recorded);
+    let recorded = sweep_recorded(&moto, rule, json!({})).await;
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&good], "COMPLIANT");
     assert_eq!(got[&free_grants], "NON_COMPLIANT");
-    assert!(
-        annotation(&recorded, &free_grants).contains("statement \"Grants\" gives arn:aws:iam::123456789012:role/App")
-    );
+    assert!(annotation_of(&recorded, &free_grants)
+        .contains("statement \"Grants\" gives arn:aws:iam::123456789012:role/App"));
     assert_eq!(got[&no_root], "NON_COMPLIANT");
-    assert!(annotation(&recorded, &no_root).contains("the account's IAM policies cannot be given"));
+    assert!(annotation_of(&recorded, &no_root).contains("the account's IAM policies cannot be given"));
     // Administrators named in the policy instead of IAM: allowed when asked.
-    let recorded = sweep(&moto, rule, json!({"requireIamDelegation": "false"})).await;
-    assert_eq!(by_id(&recorded)[&no_root], "COMPLIANT");
+    let recorded = sweep_recorded(&moto, rule, json!({"requireIamDelegation": "false"})).await;
+    assert_eq!(compliance_by_id(&recorded)[&no_root], "COMPLIANT");
     deleted_key_is_not_applicable(&moto, rule).await;
 }
 
@@ -173,13 +148,13 @@ async fn mfa_on_critical_actions_on_moto() {
     // The default policy leaves MFA to IAM policies: not enforced.
     let delegated = key_with_policy(&moto, json!([root_statement()])).await;
     let rule = &atrest_rules::kms_key_policy_mfa_critical_actions::RULE;
-    let recorded = sweep(&moto, rule, json!({})).await;
-    let got = by_id(&recorded);
+    let recorded = sweep_recorded(&moto, rule, json!({})).await;
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&guarded], "COMPLIANT");
     assert_eq!(got[&open], "NON_COMPLIANT");
-    assert!(annotation(&recorded, &open).contains("may kms:PutKeyPolicy, kms:ScheduleKeyDeletion without MFA"));
+    assert!(annotation_of(&recorded, &open).contains("may kms:PutKeyPolicy, kms:ScheduleKeyDeletion without MFA"));
     assert_eq!(got[&delegated], "NON_COMPLIANT");
-    assert!(annotation(&recorded, &delegated).contains("(root delegation) may kms:PutKeyPolicy"));
+    assert!(annotation_of(&recorded, &delegated).contains("(root delegation) may kms:PutKeyPolicy"));
     deleted_key_is_not_applicable(&moto, rule).await;
 }
 
@@ -203,12 +178,12 @@ async fn alias_naming_on_moto() {
         .unwrap();
     let unnamed = key_with_policy(&moto, json!([root_statement()])).await;
     let rule = &atrest_rules::kms_alias_naming::RULE;
-    let recorded = sweep(&moto, rule, json!({})).await;
-    let got = by_id(&recorded);
+    let recorded = sweep_recorded(&moto, rule, json!({})).await;
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&named], "COMPLIANT");
     assert_eq!(got[&badly], "NON_COMPLIANT");
     assert_eq!(got[&unnamed], "NON_COMPLIANT");
-    assert_eq!(annotation(&recorded, &unnamed), "The key has no alias.");
+    assert_eq!(annotation_of(&recorded, &unnamed), "The key has no alias.");
     deleted_key_is_not_applicable(&moto, rule).await;
 }
 
@@ -227,13 +202,13 @@ async fn key_usable_on_moto() {
         .unwrap();
     kms.disable_key().key_id(&disabled).send().await.unwrap();
     let rule = &atrest_rules::kms_key_usable::RULE;
-    let recorded = sweep(&moto, rule, json!({})).await;
-    let got = by_id(&recorded);
+    let recorded = sweep_recorded(&moto, rule, json!({})).await;
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&kept], "COMPLIANT");
     assert_eq!(got[&doomed], "NON_COMPLIANT");
-    assert!(annotation(&recorded, &doomed).contains("scheduled for deletion on"));
+    assert!(annotation_of(&recorded, &doomed).contains("scheduled for deletion on"));
     assert_eq!(got[&disabled], "NON_COMPLIANT");
-    assert!(annotation(&recorded, &disabled).contains("The key is disabled"));
+    assert!(annotation_of(&recorded, &disabled).contains("The key is disabled"));
     deleted_key_is_not_applicable(&moto, rule).await;
 }
 
@@ -241,12 +216,12 @@ async fn key_usable_on_moto() {
 async fn ebs_encryption_by_default_on_moto() {
     let Some(moto) = Moto::start() else { return };
     let rule = &atrest_rules::ebs_encryption_by_default::RULE;
-    let recorded = sweep(&moto, rule, json!({})).await;
+    let recorded = sweep_recorded(&moto, rule, json!({})).await;
     assert_eq!(
         evaluations(&recorded),
         [("AWS::::Account".into(), ACCOUNT.into(), "NON_COMPLIANT".into())]
     );
-    assert_eq!(annotation(&recorded, ACCOUNT), "EBS encryption by default is off.");
+    assert_eq!(annotation_of(&recorded, ACCOUNT), "EBS encryption by default is off.");
 
     // moto turns encryption by default on, but cannot tell the default key
     // (GetEbsDefaultKmsKeyId answers 500): the rule must fail, retryably,

@@ -2,12 +2,10 @@
 //! a compliant, a non-compliant and a not-applicable resource, read back
 //! from the PutEvaluations requests moto recorded.
 
-use std::collections::BTreeMap;
-
 use atrest_common::lambda::Handler;
 use atrest_common::Rule;
 use atrest_e2e::events::{self, NOTIFICATION_SECS};
-use atrest_e2e::{count_operations, evaluations, put_evaluations, seed, Moto, Recorded};
+use atrest_e2e::{compliance_by_id, count_operations, evaluations, put_evaluations, seed, Moto, Recorded};
 use serde_json::{json, Value};
 
 /// Runs `rule` on `event` with the handler, recording what reached moto.
@@ -18,11 +16,6 @@ async fn invoke(moto: &Moto, rule: &dyn Rule, event: Value) -> Vec<Recorded> {
     let recorded = moto.recording();
     atrest_e2e::assert_within_spec(&recorded, rule);
     recorded
-}
-
-/// The compliance sent for each resource id.
-fn by_id(recorded: &[Recorded]) -> BTreeMap<String, String> {
-    evaluations(recorded).into_iter().map(|(_, id, c)| (id, c)).collect()
 }
 
 fn assert_test_mode_and_scheduled_time(recorded: &[Recorded]) {
@@ -61,7 +54,7 @@ async fn rds_storage_encrypted_on_moto() {
     let rule = &atrest_rules::rds_storage_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("rds-storage-encrypted", json!({}))).await;
     assert_test_mode_and_scheduled_time(&recorded);
-    let got = by_id(&recorded);
+    let got = compliance_by_id(&recorded);
     assert_eq!(got.get(&cluster_id).map(String::as_str), Some("COMPLIANT"), "{got:?}");
     assert_eq!(
         got.get(&instance_id).map(String::as_str),
@@ -74,7 +67,7 @@ async fn rds_storage_encrypted_on_moto() {
     let deleted = events::deleted(events::item("AWS::RDS::DBInstance", "db-GONE", json!({}), json!({})));
     let recorded = invoke(&moto, rule, events::change("rds-storage-encrypted", deleted, json!({}))).await;
     assert_eq!(
-        by_id(&recorded).get("db-GONE").map(String::as_str),
+        compliance_by_id(&recorded).get("db-GONE").map(String::as_str),
         Some("NOT_APPLICABLE")
     );
 }
@@ -100,7 +93,7 @@ async fn s3_bucket_encrypted_on_moto() {
     let rule = &atrest_rules::s3_bucket_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("s3-bucket-encrypted", json!({}))).await;
     assert_test_mode_and_scheduled_time(&recorded);
-    let got = by_id(&recorded);
+    let got = compliance_by_id(&recorded);
     assert_eq!(got["statements-kms"], "COMPLIANT");
     assert_eq!(got["statements-sse-s3"], "NON_COMPLIANT");
     assert_eq!(got["statements-none"], "NON_COMPLIANT");
@@ -109,7 +102,7 @@ async fn s3_bucket_encrypted_on_moto() {
 
     let deleted = events::deleted(events::item("AWS::S3::Bucket", "statements-old", json!({}), json!({})));
     let recorded = invoke(&moto, rule, events::change("s3-bucket-encrypted", deleted, json!({}))).await;
-    assert_eq!(by_id(&recorded)["statements-old"], "NOT_APPLICABLE");
+    assert_eq!(compliance_by_id(&recorded)["statements-old"], "NOT_APPLICABLE");
 }
 
 #[tokio::test]
@@ -128,7 +121,7 @@ async fn ssm_parameter_encrypted_on_moto() {
     let rule = &atrest_rules::ssm_parameter_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("ssm-parameter-encrypted", json!({}))).await;
     assert_test_mode_and_scheduled_time(&recorded);
-    let got = by_id(&recorded);
+    let got = compliance_by_id(&recorded);
     assert_eq!(got["/payments/db/password"], "COMPLIANT");
     assert_eq!(got["/payments/api/token"], "NON_COMPLIANT", "alias/aws/ssm");
     assert_eq!(got["/payments/smtp/password"], "NON_COMPLIANT", "plaintext secret");
@@ -159,7 +152,7 @@ async fn lambda_env_encrypted_on_moto() {
     let rule = &atrest_rules::lambda_env_encrypted::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("lambda-env-encrypted", json!({}))).await;
     assert_test_mode_and_scheduled_time(&recorded);
-    let got = by_id(&recorded);
+    let got = compliance_by_id(&recorded);
     assert_eq!(got["settle-with-key"], "COMPLIANT");
     assert_eq!(got["settle-without-key"], "NON_COMPLIANT");
     assert_eq!(got["settle-no-environment"], "NOT_APPLICABLE");
@@ -174,7 +167,7 @@ async fn lambda_env_encrypted_on_moto() {
         json!({}),
     );
     let recorded = invoke(&moto, rule, events::change("lambda-env-encrypted", item, json!({}))).await;
-    assert_eq!(by_id(&recorded)["settle-without-key"], "NON_COMPLIANT");
+    assert_eq!(compliance_by_id(&recorded)["settle-without-key"], "NON_COMPLIANT");
     assert_eq!(
         count_operations(&recorded).get("lambda:GetFunctionConfiguration"),
         Some(&1)
@@ -202,7 +195,7 @@ async fn kms_key_rotation_enabled_on_moto() {
     let rule = &atrest_rules::kms_key_rotation_enabled::RULE;
     let recorded = invoke(&moto, rule, events::scheduled("kms-key-rotation-enabled", json!({}))).await;
     assert_test_mode_and_scheduled_time(&recorded);
-    let got = by_id(&recorded);
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&id(&rotating)], "COMPLIANT");
     assert_eq!(got[&id(&still)], "NON_COMPLIANT");
     assert_eq!(got[&signing], "NOT_APPLICABLE");
@@ -227,7 +220,7 @@ async fn kms_key_tags_aligned_on_moto() {
     let params = json!({"tagKeys": "CostCenter"});
     let recorded = invoke(&moto, rule, events::scheduled("kms-key-tags-aligned", params)).await;
     assert_test_mode_and_scheduled_time(&recorded);
-    let got = by_id(&recorded);
+    let got = compliance_by_id(&recorded);
     assert_eq!(got[&ids[0]], "COMPLIANT");
     assert_eq!(got[&ids[1]], "NON_COMPLIANT");
     assert_eq!(got[&ids[2]], "NOT_APPLICABLE");

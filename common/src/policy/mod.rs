@@ -119,6 +119,10 @@ pub struct Statement {
     /// `Action` patterns (None when the statement uses `NotAction`).
     pub actions: Option<Vec<String>>,
     pub not_actions: Option<Vec<String>>,
+    /// `Resource` patterns (None when absent, as in key policies written
+    /// without it, or when the statement uses `NotResource`).
+    pub resources: Option<Vec<String>>,
+    pub not_resources: Option<Vec<String>>,
     /// Operator → condition key (lower case) → values.
     pub conditions: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
@@ -180,8 +184,31 @@ impl Policy {
     /// Parses a policy from its JSON text.
     pub fn parse_str(text: &str) -> Result<Self, PolicyError> {
         let value: Value =
-            serde_json::from_str(text).map_err(|e| PolicyError(format!("the key policy is not JSON: {e}")))?;
+            serde_json::from_str(text).map_err(|e| PolicyError(format!("the policy is not JSON: {e}")))?;
         Self::parse(&value)
+    }
+
+    /// Parses a policy document as AWS Config records an IAM policy's:
+    /// URL-encoded text (RFC 3986, as IAM returns documents), JSON text, a
+    /// JSON object, or a list holding one object (as some recorded samples
+    /// have it).
+    pub fn parse_recorded(value: &Value) -> Result<Self, PolicyError> {
+        match value {
+            Value::String(text) if !text.trim_start().starts_with('{') => {
+                let decoded = percent_encoding::percent_decode_str(text)
+                    .decode_utf8()
+                    .map_err(|e| PolicyError(format!("the URL-encoded document is not UTF-8: {e}")))?;
+                Self::parse_str(&decoded)
+            }
+            Value::Array(items) => match items.as_slice() {
+                [one] => Self::parse(one),
+                _ => Err(PolicyError(format!(
+                    "the document is a list of {} values, not one policy",
+                    items.len()
+                ))),
+            },
+            other => Self::parse(other),
+        }
     }
 
     /// Parses a policy document (a JSON string holding one is decoded too).
@@ -192,7 +219,7 @@ impl Policy {
         let statements = match value.get("Statement") {
             Some(Value::Array(list)) => list.clone(),
             Some(one @ Value::Object(_)) => vec![one.clone()],
-            _ => return Err(PolicyError("the key policy has no Statement".into())),
+            _ => return Err(PolicyError("the policy has no Statement".into())),
         };
         let statements = statements
             .iter()
@@ -237,6 +264,8 @@ impl Statement {
             not_principals: v.get("NotPrincipal").map(principals).transpose()?,
             actions,
             not_actions,
+            resources: v.get("Resource").map(|r| strings(r, "Resource")).transpose()?,
+            not_resources: v.get("NotResource").map(|r| strings(r, "NotResource")).transpose()?,
             conditions,
         })
     }
@@ -355,6 +384,27 @@ pub fn wildcard_match_case(pattern: &str, value: &str, case_sensitive: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_documents_are_read_in_every_form() {
+        let plain = r#"{"Version":"2012-10-17","Statement":{"Sid":"All Keys","Effect":"Allow","Action":"kms:*","Resource":"*"}}"#;
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(plain, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let object: Value = serde_json::from_str(plain).unwrap();
+        for form in [
+            Value::String(plain.into()),
+            Value::String(encoded),
+            object.clone(),
+            Value::Array(vec![object]),
+        ] {
+            let policy = Policy::parse_recorded(&form).unwrap_or_else(|e| panic!("{form}: {e}"));
+            assert_eq!(policy.statements[0].sid.as_deref(), Some("All Keys"));
+            assert_eq!(policy.statements[0].resources, Some(vec!["*".to_owned()]));
+        }
+        assert!(Policy::parse_recorded(&Value::String("%7B%22Statement".into())).is_err());
+        assert!(Policy::parse_recorded(&Value::Array(vec![])).is_err());
+        assert!(Policy::parse_recorded(&Value::Null).is_err());
+    }
 
     #[test]
     fn wildcards_follow_iam() {
