@@ -80,13 +80,15 @@ deploy-check: venv
 	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out
 	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out.org \
 	  -c atrest:deployAs=organization-conformance-pack -c atrest:encryptionKey=true \
-	  -c atrest:organizationAccounts=test/data/organization-accounts.json -c atrest:excludedAccounts=123456789012
+	  -c atrest:organizationAccounts=test/data/organization-accounts.json -c atrest:excludedAccounts=123456789012 \
+	  -c atrest:remediation=manual
 	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out.stackset \
 	  -c atrest:deployAs=functions -c atrest:stackSetAssets=acme-atrest-assets
 	$(VENV)/bin/python tests/deploy_on_moto.py --assembly cdk/cdk.out.org --stackset-assembly cdk/cdk.out.stackset \
 	  --bin-dir $(dir $(ATREST_BIN)) --venv $(VENV)
 	$(ATREST_BIN) pack --function-arn-prefix 'arn:$${AWS::Partition}:lambda:$${AWS::Region}:$${AWS::AccountId}:function:atrest-' \
-	  --param kms-key-tags-aligned.tagKeys=CostCenter,Application --output target/atrest-pack.yaml
+	  --param kms-key-tags-aligned.tagKeys=CostCenter,Application --output target/atrest-pack.yaml \
+	  --remediation --remediation-key-arn 'arn:$${AWS::Partition}:kms:$${AWS::Region}:$${AWS::AccountId}:key/0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1'
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error cdk/cdk.out/*.template.json cdk/cdk.out.org/*.template.json \
 	  cdk/cdk.out.stackset/*.template.json target/atrest-pack.yaml
 	@echo "deploy-check: cdk tests, 3 syntheses, both organization patterns on moto, cdk-nag and cfn-lint clean"

@@ -6,6 +6,7 @@ import { App, CliCredentialsStackSynthesizer, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import { ExecutionRoleStack } from '../lib/execution-role-stack';
 import { loadManifest } from '../lib/manifest';
+import { remediableRules, remediationDeployment } from '../lib/remediation';
 import { RulesPackStack } from '../lib/rules-pack-stack';
 import { readSettings, selectRules } from '../lib/settings';
 
@@ -43,6 +44,10 @@ export function buildApp(context: Record<string, unknown> = {}): {
       : new ExecutionRoleStack(app, `${stackName}ExecutionRole`, {
           rules: selectRules(manifest, settings).map((s) => s.rule),
           roleName: settings.executionRoleName,
+          remediable: remediableRules(
+            selectRules(manifest, settings).map((s) => s.rule),
+            remediationDeployment(settings),
+          ),
           description: 'atrest: the role the central atrest functions assume in this member account (deploy as a StackSet)',
         });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new PCIDSS321Checks(app));

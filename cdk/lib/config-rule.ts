@@ -50,11 +50,61 @@ export function configRuleProperties(d: RuleDeployment): Record<string, unknown>
   return properties;
 }
 
-/** A conformance pack template holding one custom rule per deployment. */
-export function conformancePackTemplate(deployments: RuleDeployment[]): Record<string, unknown> {
+/** How a deployment remediates: the mode, the automation roles' ARN prefix, the key runbooks encrypt with. */
+export interface RemediationDeployment {
+  readonly mode: 'manual' | 'automatic';
+  /** The automation roles' ARN up to the role name (a string, or one with ${AWS::...} placeholders). */
+  readonly rolePrefix: string;
+  readonly keyArn?: string;
+}
+
+/** A value with ${AWS::...} placeholders as an Fn::Sub, else itself (as `atrest pack` writes it). */
+function maybeSub(value: string): unknown {
+  return value.includes('${') ? { 'Fn::Sub': value } : value;
+}
+
+/**
+ * The AWS::Config::RemediationConfiguration properties of a rule's runbook;
+ * undefined when it has none, or needs a key the deployment does not name.
+ */
+export function remediationProperties(d: RuleDeployment, r: RemediationDeployment): Record<string, unknown> | undefined {
+  const runbook = d.rule.remediation;
+  if (runbook === null) return undefined;
+  const parameters: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(runbook.parameters)) {
+    if (value === 'automation-role') {
+      parameters[name] = { StaticValue: { Values: [maybeSub(`${r.rolePrefix}${runbook.roleName}`)] } };
+    } else if (value === 'resource-id') {
+      parameters[name] = { ResourceValue: { Value: 'RESOURCE_ID' } };
+    } else {
+      if (r.keyArn === undefined) return undefined;
+      parameters[name] = { StaticValue: { Values: [maybeSub(r.keyArn)] } };
+    }
+  }
+  const automatic = r.mode === 'automatic';
+  return {
+    ConfigRuleName: d.name,
+    TargetType: 'SSM_DOCUMENT',
+    TargetId: runbook.runbook,
+    Parameters: parameters,
+    Automatic: automatic,
+    ...(automatic ? { MaximumAutomaticAttempts: 5, RetryAttemptSeconds: 60 } : {}),
+  };
+}
+
+/** A conformance pack template holding one custom rule per deployment, and its runbook when asked. */
+export function conformancePackTemplate(
+  deployments: RuleDeployment[],
+  remediation?: RemediationDeployment,
+): Record<string, unknown> {
   const resources: Record<string, unknown> = {};
   for (const d of deployments) {
-    resources[logicalId(d.rule.id)] = { Type: 'AWS::Config::ConfigRule', Properties: configRuleProperties(d) };
+    const id = logicalId(d.rule.id);
+    resources[id] = { Type: 'AWS::Config::ConfigRule', Properties: configRuleProperties(d) };
+    const properties = remediation === undefined ? undefined : remediationProperties(d, remediation);
+    if (properties !== undefined) {
+      resources[`${id}Remediation`] = { Type: 'AWS::Config::RemediationConfiguration', DependsOn: id, Properties: properties };
+    }
   }
   return { Resources: resources };
 }

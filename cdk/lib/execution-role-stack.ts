@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ManifestRule, actionStatements } from './manifest';
+import { RemediationRoles } from './remediation';
 import { ROLE_PATH } from './settings';
 import { acknowledgeWildcards } from './wildcards';
 
@@ -24,6 +25,8 @@ export interface ExecutionRoleStackProps extends StackProps {
   readonly rules: ManifestRule[];
   /** The role's name, or path/name. */
   readonly roleName: string;
+  /** The rules whose remediation runbooks run in the member accounts (their automation roles). */
+  readonly remediable?: ManifestRule[];
 }
 
 /** A role name with an optional path, as IAM takes them apart. */
@@ -61,6 +64,7 @@ export class ExecutionRoleStack extends Stack {
     policy.attachToRole(this.role);
 
     acknowledgeWildcards(policy, props.rules);
+    new RemediationRoles(this, 'Remediation', props.remediable ?? []);
     new CfnOutput(this, 'ExecutionRoleArn', { value: this.role.roleArn, description: 'The role the central atrest functions assume here' });
   }
 }

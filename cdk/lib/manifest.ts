@@ -26,6 +26,21 @@ export interface ManifestRule {
   readonly timeoutSeconds: number;
   /** The function's memory, in MB (from the rule's spec). */
   readonly memoryMb: number;
+  /** The AWS-owned runbook that fixes a NON_COMPLIANT resource, if any. */
+  readonly remediation: ManifestRemediation | null;
+}
+
+/** Where a runbook parameter's value comes from. */
+export type RunbookValue = 'automation-role' | 'resource-id' | 'key-arn';
+
+export interface ManifestRemediation {
+  readonly runbook: string;
+  /** The automation role's name (under the path /atrest/). */
+  readonly roleName: string;
+  readonly parameters: Record<string, RunbookValue>;
+  /** The role's statements: actions on resources (ARN patterns with ${AWS::...} placeholders). */
+  readonly permissions: Array<{ readonly actions: string[]; readonly resources: string[] }>;
+  readonly note: string;
 }
 
 /** Reads and checks the manifest; a malformed one is an error naming the file and the field. */
@@ -70,7 +85,28 @@ function checkRule(rule: any, where: string): ManifestRule {
     fail('timeoutSeconds');
   }
   if (!Number.isInteger(rule.memoryMb) || rule.memoryMb < 128 || rule.memoryMb > 10240) fail('memoryMb');
+  if (rule.remediation !== null && !isRemediation(rule.remediation)) fail('remediation');
   return rule as ManifestRule;
+}
+
+function isRemediation(r: any): boolean {
+  return (
+    typeof r?.runbook === 'string' &&
+    /^AWSConfigRemediation-[A-Za-z0-9]+$/.test(r.runbook) &&
+    typeof r.roleName === 'string' &&
+    /^[\w+=,.@-]{1,64}$/.test(r.roleName) &&
+    typeof r.parameters === 'object' &&
+    r.parameters !== null &&
+    Object.values(r.parameters).every((v) => v === 'automation-role' || v === 'resource-id' || v === 'key-arn') &&
+    Array.isArray(r.permissions) &&
+    r.permissions.every((p: any) => isStringList(p?.actions) && isStringList(p?.resources)) &&
+    typeof r.note === 'string'
+  );
+}
+
+/** An ARN pattern of the manifest with its placeholders filled in. */
+export function fillPlaceholders(arn: string, p: string = Aws.PARTITION, r: string = Aws.REGION, a: string = Aws.ACCOUNT_ID): string {
+  return arn.split('${AWS::Partition}').join(p).split('${AWS::Region}').join(r).split('${AWS::AccountId}').join(a);
 }
 
 function isStringList(value: unknown): value is string[] {
@@ -103,9 +139,7 @@ export function actionResources(
   r: string = Aws.REGION,
   a: string = Aws.ACCOUNT_ID,
 ): string[] {
-  return rule.iamResources[action].map((arn) =>
-    arn.split('${AWS::Partition}').join(p).split('${AWS::Region}').join(r).split('${AWS::AccountId}').join(a),
-  );
+  return rule.iamResources[action].map((arn) => fillPlaceholders(arn, p, r, a));
 }
 
 /**

@@ -26,7 +26,14 @@ import {
   CfnOutput,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { RuleDeployment, configRuleProperties, conformancePackTemplate, logicalId } from './config-rule';
+import {
+  RuleDeployment,
+  configRuleProperties,
+  conformancePackTemplate,
+  logicalId,
+  remediationProperties,
+} from './config-rule';
+import { RemediationRoles, remediableRules, remediationDeployment } from './remediation';
 import { ManifestRule, actionStatements } from './manifest';
 import { InvokePermission, checkPolicySize } from './resource-policy';
 
@@ -63,6 +70,14 @@ export class RulesPackStack extends Stack {
     this.failedInvocations = this.failureQueue(key, alarmTopic);
     const deployments: RuleDeployment[] = [];
     const permissions: CfnResource[] = [];
+    // The runbooks' automation roles: in every account the rules evaluate
+    // (this one; members get theirs from the member template or StackSet).
+    const remediation = remediationDeployment(settings);
+    const remediationRoles = new RemediationRoles(
+      this,
+      'Remediation',
+      remediableRules(selected.map((s) => s.rule), remediation),
+    );
 
     for (const { rule, inputParameters } of selected) {
       const zip = path.join(packageDir, rule.id, 'bootstrap.zip');
@@ -141,6 +156,12 @@ export class RulesPackStack extends Stack {
           properties: configRuleProperties(deployment),
         });
         permissions.filter((p) => p.node.scope === scope).forEach((p) => configRule.addResourceDependency(p));
+        const properties = remediation === undefined ? undefined : remediationProperties(deployment, remediation);
+        if (properties !== undefined) {
+          const fix = new CfnResource(scope, 'Remediation', { type: 'AWS::Config::RemediationConfiguration', properties });
+          fix.addResourceDependency(configRule);
+          remediationRoles.node.children.forEach((c) => fix.node.addDependency(c));
+        }
       }
       new CfnOutput(scope, 'FunctionArn', { value: fn.functionArn, description: `Function of rule ${rule.id}` });
       new CfnOutput(scope, 'RoleArn', {
@@ -152,7 +173,7 @@ export class RulesPackStack extends Stack {
     const invokerStacks = this.invokerPermissions(settings.invokerAccountIds);
 
     if (settings.deployAs === 'conformance-pack' || settings.deployAs === 'organization-conformance-pack') {
-      const templateBody = this.toJsonString(conformancePackTemplate(deployments));
+      const templateBody = this.toJsonString(conformancePackTemplate(deployments, remediation));
       const pack =
         settings.deployAs === 'conformance-pack'
           ? new config.CfnConformancePack(this, 'ConformancePack', {
@@ -165,6 +186,11 @@ export class RulesPackStack extends Stack {
               excludedAccounts: settings.excludedAccounts.length > 0 ? settings.excludedAccounts : undefined,
             });
       permissions.forEach((p) => pack.addResourceDependency(p));
+      pack.node.addDependency(remediationRoles);
+      // The body is the pack's own template, as text: its Fn::Sub of each
+      // account's remediation role (`${AWS::AccountId}`) is resolved by the
+      // pack in every account, not here, which cfn-lint's E1029 cannot tell.
+      pack.addMetadata('cfn-lint', { config: { ignore_checks: ['E1029'] } });
       // Config checks it may invoke each function before it creates a rule.
       invokerStacks.forEach((nested) => pack.node.addDependency(nested));
     }

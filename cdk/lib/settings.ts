@@ -55,7 +55,16 @@ export interface Settings {
    * and the template has no bootstrap version rule.
    */
   readonly stackSetAssets?: string;
+  /**
+   * Remediation through each rule's AWS-owned runbook: none (the default),
+   * run by hand from the Config console, or automatic.
+   */
+  readonly remediation: RemediationMode;
+  /** The customer-managed key ARN runbooks encrypt with (AWSConfigRemediation-EncryptSNSTopic). */
+  readonly remediationKeyArn?: string;
 }
+
+export type RemediationMode = 'none' | 'manual' | 'automatic';
 
 export type Context = (key: string) => unknown;
 
@@ -136,6 +145,14 @@ export function readSettings(context: Context, appDir: string): Settings {
     organizationFile === undefined ? undefined : readOrganizationAccounts(path.resolve(process.cwd(), organizationFile));
   const invokerAccountIds = reconcileInvokers(deployAs, givenInvokers, excludedAccounts, organizationAccounts);
   const rules = context('atrest:rules') === undefined ? undefined : list('atrest:rules');
+  const remediation = str('atrest:remediation', 'none');
+  if (!['none', 'manual', 'automatic'].includes(remediation)) {
+    throw bad('atrest:remediation', remediation, 'none, manual or automatic');
+  }
+  const remediationKeyArn = context('atrest:remediationKeyArn') === undefined ? undefined : str('atrest:remediationKeyArn', '');
+  if (remediationKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/.test(remediationKeyArn)) {
+    throw bad('atrest:remediationKeyArn', remediationKeyArn, 'a KMS key ARN');
+  }
 
   return {
     architecture,
@@ -154,6 +171,8 @@ export function readSettings(context: Context, appDir: string): Settings {
     executionRoleName,
     alarmTopicArn,
     stackSetAssets,
+    remediation: remediation as RemediationMode,
+    remediationKeyArn,
   };
 }
 

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { conformancePackTemplate } from '../lib/config-rule';
 import { loadManifest } from '../lib/manifest';
 import { inputParameters } from '../lib/settings';
+import { REMEDIATION_ROLE_PREFIX } from '../lib/remediation';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const manifest = loadManifest(path.join(ROOT, 'rules', 'manifest.json'));
@@ -68,4 +69,37 @@ test('atrest pack refuses what is not a function ARN prefix', () => {
     () => execFileSync(atrestBin(), ['pack', '--function-arn-prefix', 'atrest-'], { encoding: 'utf8', stdio: 'pipe' }),
     (e: any) => e.status === 2 && /--function-arn-prefix: `atrest-` is not a Lambda function ARN prefix/.test(e.stderr),
   );
+});
+
+test('atrest pack --remediation writes exactly the runbooks the CDK app deploys, manual and automatic', () => {
+  const key = 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1';
+  for (const mode of ['manual', 'automatic'] as const) {
+    const fromCli = pack([
+      '--function-arn-prefix', PREFIX,
+      '--param', 'kms-key-tags-aligned.tagKeys=CostCenter,Application',
+      '--remediation', mode,
+      '--remediation-key-arn', key,
+    ]) as any;
+    const fromCdk = conformancePackTemplate(
+      manifest.map((rule) => ({
+        rule,
+        name: `atrest-${rule.id}`,
+        functionArn: `${PREFIX}${rule.id}`,
+        inputParameters: inputParameters(rule, rule.id === 'kms-key-tags-aligned' ? PARAMS['kms-key-tags-aligned'] : {}),
+        frequency: 'TwentyFour_Hours' as const,
+      })),
+      { mode, rolePrefix: REMEDIATION_ROLE_PREFIX, keyArn: key },
+    );
+    assert.deepEqual(fromCli, fromCdk, mode);
+    const runbooks = Object.values(fromCli.Resources as Record<string, any>)
+      .filter((r: any) => r.Type === 'AWS::Config::RemediationConfiguration')
+      .map((r: any) => r.Properties.TargetId)
+      .sort();
+    assert.deepEqual(runbooks, [
+      'AWSConfigRemediation-CancelKeyDeletion',
+      'AWSConfigRemediation-EnableEbsEncryptionByDefault',
+      'AWSConfigRemediation-EnableKeyRotation',
+      'AWSConfigRemediation-EncryptSNSTopic',
+    ]);
+  }
 });

@@ -445,6 +445,65 @@ test('a wildcard resource no one has justified fails the synthesis instead of be
   assert.throws(() => synth({ 'atrest:manifest': file }), /ebs-volume-encrypted asks for kms:DescribeKey on \*, a wildcard resource no one has justified/);
 });
 
+test('remediation: one automation role per runbook, trusted by Automation for this account, and the runbooks beside their rules', () => {
+  const none = synth();
+  assert.equal(resources(none.json, 'AWS::Config::RemediationConfiguration').length, 0, 'opt-in');
+
+  const key = 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1';
+  const { json } = synth({ 'atrest:remediation': 'manual', 'atrest:remediationKeyArn': key });
+  const fixes = resources(json, 'AWS::Config::RemediationConfiguration');
+  const remediable = manifest.filter((r) => r.remediation !== null);
+  assert.equal(fixes.length, remediable.length);
+  for (const rule of remediable) {
+    const fix = fixes.find((f) => f.Properties.TargetId === rule.remediation!.runbook);
+    assert.ok(fix, rule.id);
+    assert.equal(fix.Properties.ConfigRuleName, `atrest-${rule.id}`);
+    assert.equal(fix.Properties.Automatic, false);
+    const role = resources(json, 'AWS::IAM::Role').find((r) => r.Properties.RoleName === rule.remediation!.roleName);
+    assert.ok(role, rule.remediation!.roleName);
+    assert.equal(role.Properties.Path, '/atrest/');
+    const trust = role.Properties.AssumeRolePolicyDocument.Statement[0];
+    assert.deepEqual(trust.Principal, { Service: 'ssm.amazonaws.com' });
+    assert.deepEqual(trust.Condition.StringEquals, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    // The role holds exactly the runbook's documented actions.
+    const policy = resources(json, 'AWS::IAM::ManagedPolicy').find((p) =>
+      JSON.stringify(p.Properties.Roles ?? []).includes(Object.keys(json.Resources).find((id) => json.Resources[id] === role)!),
+    );
+    const actions = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()).sort();
+    assert.deepEqual(actions, rule.remediation!.permissions.flatMap((p) => p.actions).sort(), rule.id);
+  }
+  const sns = fixes.find((f) => f.Properties.TargetId === 'AWSConfigRemediation-EncryptSNSTopic');
+  assert.deepEqual(sns.Properties.Parameters.KmsKeyArn, { StaticValue: { Values: [key] } });
+
+  // Without the key the SNS runbook, and its role, are left out.
+  const keyless = synth({ 'atrest:remediation': 'automatic' });
+  const keylessFixes = resources(keyless.json, 'AWS::Config::RemediationConfiguration');
+  assert.equal(keylessFixes.length, remediable.length - 1);
+  assert.ok(keylessFixes.every((f) => f.Properties.Automatic === true && f.Properties.MaximumAutomaticAttempts === 5));
+  assert.ok(!resources(keyless.json, 'AWS::IAM::Role').some((r) => r.Properties.RoleName === 'atrest-remediation-encrypt-sns-topic'));
+
+  // An organization pack: the runbooks in the pack, the roles in the member template too.
+  const org = buildAndSynth({
+    'atrest:deployAs': 'organization-conformance-pack',
+    'atrest:organizationAccounts': ORG_ACCOUNTS,
+    'atrest:remediation': 'manual',
+  });
+  const [orgPack] = resources(org.json, 'AWS::Config::OrganizationConformancePack');
+  const orgBody = JSON.stringify(orgPack.Properties.TemplateBody);
+  assert.ok(orgBody.includes('AWSConfigRemediation-EnableKeyRotation'));
+  // Each account's own role, resolved by the pack in that account.
+  assert.ok(orgBody.includes('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/atrest/atrest-remediation-enable-key-rotation'));
+  assert.deepEqual(orgPack.Metadata['cfn-lint'], { config: { ignore_checks: ['E1029'] } });
+  const member = Template.fromStack(org.memberStack!).toJSON() as { Resources: Record<string, any> };
+  const memberRoles = resources(member, 'AWS::IAM::Role').map((r) => r.Properties.RoleName).filter(Boolean).sort();
+  assert.deepEqual(memberRoles, [
+    'atrest-execution',
+    'atrest-remediation-cancel-key-deletion',
+    'atrest-remediation-enable-ebs-encryption-by-default',
+    'atrest-remediation-enable-key-rotation',
+  ]);
+});
+
 test('bad settings are errors naming the setting', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ 'atrest:architecture': 'sparc' }, /atrest:architecture .*arm64 or x86_64/],
@@ -456,6 +515,8 @@ test('bad settings are errors naming the setting', () => {
     [{ 'atrest:parameters': {} }, /kms-key-tags-aligned needs parameter tagKeys/],
     [{ 'atrest:invokerAccountIds': ['12345'] }, /atrest:invokerAccountIds .*twelve-digit/],
     [{ 'atrest:deployAs': 'stackset' }, /atrest:deployAs/],
+    [{ 'atrest:remediation': 'auto' }, /atrest:remediation .*none, manual or automatic/],
+    [{ 'atrest:remediationKeyArn': 'alias/payments' }, /atrest:remediationKeyArn .*a KMS key ARN/],
   ];
   for (const [context, message] of cases) {
     assert.throws(() => buildApp({ ...BASE, ...context }), message, JSON.stringify(context));
@@ -471,6 +532,8 @@ test('cdk-nag AwsSolutions and PCI DSS 3.2.1 report no unacknowledged finding', 
     { 'atrest:encryptionKey': true },
     { 'atrest:deployAs': 'organization-conformance-pack', 'atrest:organizationAccounts': ORG_ACCOUNTS },
     { 'atrest:invokerAccountIds': '111122223333', 'atrest:encryptionKey': true },
+    { 'atrest:remediation': 'automatic', 'atrest:remediationKeyArn': 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1' },
+    { 'atrest:deployAs': 'organization-conformance-pack', 'atrest:organizationAccounts': ORG_ACCOUNTS, 'atrest:remediation': 'manual' },
   ]) {
     const { app } = buildApp({ ...BASE, ...context });
     assert.doesNotThrow(() => app.synth(), JSON.stringify(context));

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use atrest_common::remediation::RunbookValue;
 use atrest_common::RuleSpec;
 use serde::Serialize;
 
@@ -32,10 +33,35 @@ pub struct Args {
     /// How often periodic rules run.
     #[arg(long, default_value = "TwentyFour_Hours", value_parser = clap::builder::PossibleValuesParser::new(atrest_common::rule::SCHEDULE_FREQUENCIES))]
     schedule_frequency: String,
+    /// Add each selected rule's AWS-owned remediation runbook
+    /// (AWS::Config::RemediationConfiguration): run by hand from the Config
+    /// console (`manual`, the default), or on every NON_COMPLIANT result
+    /// (`automatic`, at most 5 attempts a minute apart).
+    #[arg(long, num_args = 0..=1, default_missing_value = "manual", value_enum)]
+    remediation: Option<RemediationMode>,
+    /// The automation roles' ARN up to the role name (the CDK app makes
+    /// them: `atrest-remediation-<runbook>`); placeholders as for the functions.
+    #[arg(long, default_value = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/atrest/")]
+    remediation_role_prefix: String,
+    /// The customer-managed key runbooks encrypt with (AWSConfigRemediation-EncryptSNSTopic);
+    /// without it, those rules get no remediation.
+    #[arg(long)]
+    remediation_key_arn: Option<String>,
     /// Write the template to this file (whole, or not at all) instead of stdout.
     #[arg(long)]
     output: Option<PathBuf>,
 }
+
+/// When a remediation runs.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RemediationMode {
+    Manual,
+    Automatic,
+}
+
+/// Attempts of an automatic remediation, and the seconds between them.
+const REMEDIATION_ATTEMPTS: u32 = 5;
+const REMEDIATION_RETRY_SECONDS: u32 = 60;
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -47,8 +73,65 @@ struct Template {
 struct Resource {
     #[serde(rename = "Type")]
     kind: &'static str,
+    #[serde(rename = "DependsOn", skip_serializing_if = "Option::is_none")]
+    depends_on: Option<String>,
     #[serde(rename = "Properties")]
-    properties: ConfigRule,
+    properties: Properties,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Properties {
+    Rule(ConfigRule),
+    Remediation(RemediationConfiguration),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RemediationConfiguration {
+    config_rule_name: String,
+    target_type: &'static str,
+    target_id: &'static str,
+    parameters: BTreeMap<&'static str, RunbookParameter>,
+    automatic: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    maximum_automatic_attempts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_attempt_seconds: Option<u32>,
+}
+
+/// A runbook parameter: `{StaticValue: {Values: [...]}}` or
+/// `{ResourceValue: {Value: RESOURCE_ID}}`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RunbookParameter {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    static_value: Option<StaticValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_value: Option<ResourceValue>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StaticValue {
+    values: Vec<FunctionArn>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResourceValue {
+    value: &'static str,
+}
+
+impl RunbookParameter {
+    fn fixed(value: String) -> Self {
+        RunbookParameter {
+            static_value: Some(StaticValue {
+                values: vec![FunctionArn::of(value)],
+            }),
+            resource_value: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -96,6 +179,88 @@ struct Scope {
     compliance_resource_types: Vec<&'static str>,
 }
 
+impl FunctionArn {
+    /// A literal ARN, or an Fn::Sub when it holds `${AWS::…}` placeholders.
+    fn of(arn: String) -> Self {
+        if arn.contains("${") {
+            FunctionArn::Sub { template: arn }
+        } else {
+            FunctionArn::Literal(arn)
+        }
+    }
+}
+
+/// The remediation of a rule, when it has a runbook and everything the
+/// runbook needs was given (else a note saying what is missing).
+fn remediation(
+    spec: &RuleSpec,
+    args: &Args,
+    mode: RemediationMode,
+) -> Result<Option<RemediationConfiguration>, String> {
+    let Some(r) = spec.remediation else {
+        return Ok(None);
+    };
+    let mut parameters = BTreeMap::new();
+    for (name, value) in r.parameters {
+        let parameter = match value {
+            RunbookValue::AutomationRole => {
+                RunbookParameter::fixed(format!("{}{}", args.remediation_role_prefix, r.role_name()))
+            }
+            RunbookValue::ResourceId => RunbookParameter {
+                static_value: None,
+                resource_value: Some(ResourceValue { value: "RESOURCE_ID" }),
+            },
+            RunbookValue::KeyArn => match &args.remediation_key_arn {
+                Some(key) => RunbookParameter::fixed(key.clone()),
+                None => {
+                    return Err(format!(
+                        "{}: no remediation ({} needs --remediation-key-arn)",
+                        spec.id, r.runbook
+                    ))
+                }
+            },
+        };
+        parameters.insert(*name, parameter);
+    }
+    let automatic = mode == RemediationMode::Automatic;
+    Ok(Some(RemediationConfiguration {
+        config_rule_name: format!("{}{}", args.name_prefix, spec.id),
+        target_type: "SSM_DOCUMENT",
+        target_id: r.runbook,
+        parameters,
+        automatic,
+        maximum_automatic_attempts: automatic.then_some(REMEDIATION_ATTEMPTS),
+        retry_attempt_seconds: automatic.then_some(REMEDIATION_RETRY_SECONDS),
+    }))
+}
+
+/// An ARN with its `${AWS::…}` placeholders replaced by sample values, to
+/// check its shape.
+fn with_sample_values(arn: &str) -> String {
+    arn.replace("${AWS::AccountId}", "111122223333")
+        .replace("${AWS::Region}", "us-east-1")
+        .replace("${AWS::Partition}", "aws")
+}
+
+fn check_key_arn(arn: &str) -> Result<(), CliError> {
+    let plain = with_sample_values(arn);
+    let parts: Vec<&str> = plain.splitn(6, ':').collect();
+    let valid = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "kms"
+        && parts[5]
+            .strip_prefix("key/")
+            .is_some_and(atrest_common::params::is_key_id);
+    if valid {
+        Ok(())
+    } else {
+        Err(CliError::Input {
+            path: "--remediation-key-arn".into(),
+            problem: format!("`{arn}` is not a KMS key ARN like arn:aws:kms:REGION:ACCOUNT:key/KEY-ID"),
+        })
+    }
+}
+
 /// The rule id in PascalCase: its logical id in the template.
 fn logical_id(id: &str) -> String {
     id.split('-')
@@ -132,17 +297,12 @@ fn config_rule(spec: &RuleSpec, args: &Args, raw: &BTreeMap<String, String>) -> 
             maximum_execution_frequency: Some(args.schedule_frequency.clone()),
         });
     }
-    let arn = format!("{}{}", args.function_arn_prefix, spec.id);
     ConfigRule {
         config_rule_name: format!("{}{}", args.name_prefix, spec.id),
         description: spec.description,
         source: Source {
             owner: "CUSTOM_LAMBDA",
-            source_identifier: if arn.contains("${") {
-                FunctionArn::Sub { template: arn }
-            } else {
-                FunctionArn::Literal(arn)
-            },
+            source_identifier: FunctionArn::of(format!("{}{}", args.function_arn_prefix, spec.id)),
             source_details: details,
         },
         scope: change.then_some(Scope {
@@ -153,10 +313,7 @@ fn config_rule(spec: &RuleSpec, args: &Args, raw: &BTreeMap<String, String>) -> 
 }
 
 fn check_prefix(prefix: &str) -> Result<(), CliError> {
-    let plain = prefix
-        .replace("${AWS::AccountId}", "111122223333")
-        .replace("${AWS::Region}", "us-east-1")
-        .replace("${AWS::Partition}", "aws");
+    let plain = with_sample_values(prefix);
     let parts: Vec<&str> = plain.splitn(7, ':').collect();
     let valid = parts.len() == 7
         && parts[0] == "arn"
@@ -181,23 +338,42 @@ fn check_prefix(prefix: &str) -> Result<(), CliError> {
 
 pub fn run(args: Args) -> Result<u8, CliError> {
     check_prefix(&args.function_arn_prefix)?;
-    let (selected, notes) = params_arg::select(&args.rules, &args.params)?;
+    if let Some(key) = &args.remediation_key_arn {
+        check_key_arn(key)?;
+    }
+    let (selected, mut notes) = params_arg::select(&args.rules, &args.params)?;
+    let mut resources = BTreeMap::new();
+    for s in &selected {
+        let spec = s.rule.spec();
+        let rule_id = logical_id(spec.id);
+        if let Some(mode) = args.remediation {
+            match remediation(spec, &args, mode) {
+                Ok(Some(properties)) => {
+                    resources.insert(
+                        format!("{rule_id}Remediation"),
+                        Resource {
+                            kind: "AWS::Config::RemediationConfiguration",
+                            depends_on: Some(rule_id.clone()),
+                            properties: Properties::Remediation(properties),
+                        },
+                    );
+                }
+                Ok(None) => {}
+                Err(note) => notes.push(note),
+            }
+        }
+        resources.insert(
+            rule_id,
+            Resource {
+                kind: "AWS::Config::ConfigRule",
+                depends_on: None,
+                properties: Properties::Rule(config_rule(spec, &args, &s.raw)),
+            },
+        );
+    }
     for note in &notes {
         eprintln!("{note}");
     }
-    let resources = selected
-        .iter()
-        .map(|s| {
-            let spec = s.rule.spec();
-            (
-                logical_id(spec.id),
-                Resource {
-                    kind: "AWS::Config::ConfigRule",
-                    properties: config_rule(spec, &args, &s.raw),
-                },
-            )
-        })
-        .collect();
     let yaml = serde_yaml_ng::to_string(&Template { resources })
         .map_err(|e| CliError::Write(std::io::Error::other(e.to_string())))?;
     let text = format!("# AWS Config conformance pack: the atrest rules (generated by `atrest pack`).\n{yaml}");

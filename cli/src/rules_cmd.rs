@@ -35,6 +35,20 @@ pub fn manifest_entry(spec: &RuleSpec) -> Value {
         "pciDss": {"v3.2.1": spec.pci_dss.v3_2_1, "v4.0": spec.pci_dss.v4_0},
         "timeoutSeconds": spec.timeout_seconds,
         "memoryMb": spec.memory_mb,
+        "remediation": spec.remediation.map(remediation_entry),
+    })
+}
+
+/// The manifest's view of a rule's remediation runbook.
+fn remediation_entry(r: &atrest_common::remediation::Remediation) -> Value {
+    json!({
+        "runbook": r.runbook,
+        "roleName": r.role_name(),
+        "parameters": r.parameters.iter().map(|(name, value)| (name.to_string(), json!(value.name())))
+            .collect::<serde_json::Map<String, Value>>(),
+        "permissions": r.permissions.iter().map(|p| json!({"actions": p.actions, "resources": p.resources}))
+            .collect::<Vec<_>>(),
+        "note": r.note,
     })
 }
 

@@ -32,6 +32,7 @@ pub mod lambda;
 pub mod params;
 pub mod policy;
 pub mod prepare;
+pub mod remediation;
 pub mod report;
 pub mod rule;
 pub mod run;

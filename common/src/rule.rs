@@ -59,6 +59,9 @@ pub struct RuleSpec {
     /// per resource, so at 128 MB's share the CPU of a 300 s sweep covers
     /// some 700 000 resources, and its peak RSS stays under 40 MiB.
     pub memory_mb: u32,
+    /// The AWS-owned runbook that fixes a NON_COMPLIANT resource, when one
+    /// exists (opt-in: `atrest pack --remediation`, `atrest:remediation`).
+    pub remediation: Option<&'static crate::remediation::Remediation>,
 }
 
 impl RuleSpec {

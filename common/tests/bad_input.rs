@@ -401,6 +401,7 @@ static SPEC: RuleSpec = RuleSpec {
     pci_dss: atrest_common::PciDss { v3_2_1: &[], v4_0: &[] },
     timeout_seconds: 60,
     memory_mb: 128,
+    remediation: None,
 };
 
 struct Probe;

@@ -48,6 +48,7 @@ static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 60,
     memory_mb: 128,
+    remediation: None,
 };
 
 static CHANGE_ONLY: RuleSpec = RuleSpec {

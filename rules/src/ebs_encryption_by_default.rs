@@ -34,6 +34,7 @@
 //! Never: every account and region has a setting.
 
 use async_trait::async_trait;
+use atrest_common::remediation::{Remediation, RunbookPermission, RunbookValue, GET_AUTOMATION_EXECUTION};
 use atrest_common::sweep::one_page;
 use atrest_common::{
     AwsError, ConfigurationItem, Error, Found, PciDss, Rule, RuleContext, RuleSpec, Sweep, Triggers, Verdict,
@@ -42,6 +43,21 @@ use atrest_common::{
 use crate::key_check::{judge_key, ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 
 const ACCOUNT: &str = "AWS::::Account";
+
+/// AWSConfigRemediation-EnableEbsEncryptionByDefault: new volumes encrypted.
+static REMEDIATION: Remediation = Remediation {
+    runbook: "AWSConfigRemediation-EnableEbsEncryptionByDefault",
+    parameters: &[("AutomationAssumeRole", RunbookValue::AutomationRole)],
+    permissions: &[
+        atrest_common::automation_permissions!("AWSConfigRemediation-EnableEbsEncryptionByDefault"),
+        GET_AUTOMATION_EXECUTION,
+        RunbookPermission {
+            actions: &["ec2:EnableEbsEncryptionByDefault", "ec2:GetEbsEncryptionByDefault"],
+            resources: &["*"],
+        },
+    ],
+    note: "Turns EBS encryption by default on; the default key stays as it is (alias/aws/ebs unless set), so choosing a customer-managed default key is left to people.",
+};
 
 pub static SPEC: RuleSpec = RuleSpec {
     id: "ebs-encryption-by-default",
@@ -65,6 +81,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 60,
     memory_mb: 128,
+    remediation: Some(&REMEDIATION),
 };
 
 /// The rule.

@@ -93,6 +93,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 300,
     memory_mb: 128,
+    remediation: None,
 };
 
 /// The rule's judgement of one key.

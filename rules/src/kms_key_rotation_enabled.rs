@@ -31,6 +31,7 @@
 use async_trait::async_trait;
 use atrest_common::keys::{rotation_from_item, Rotation};
 use atrest_common::params::{ParamKind, ParamSpec};
+use atrest_common::remediation::{Remediation, RunbookPermission, RunbookValue, GET_AUTOMATION_EXECUTION};
 use atrest_common::{ConfigurationItem, Error, KeyFacts, Lookup, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 
 use crate::key_rules::{KeyJudge, KeyRule, KEY};
@@ -41,6 +42,24 @@ const MAX_ROTATION_PERIOD: ParamSpec = ParamSpec {
     default: None,
     required: false,
     description: "The longest automatic rotation period accepted, in days (KMS allows 90 to 2560).",
+};
+
+/// AWSConfigRemediation-EnableKeyRotation: turns automatic rotation on.
+static REMEDIATION: Remediation = Remediation {
+    runbook: "AWSConfigRemediation-EnableKeyRotation",
+    parameters: &[
+        ("AutomationAssumeRole", RunbookValue::AutomationRole),
+        ("KeyId", RunbookValue::ResourceId),
+    ],
+    permissions: &[
+        atrest_common::automation_permissions!("AWSConfigRemediation-EnableKeyRotation"),
+        GET_AUTOMATION_EXECUTION,
+        RunbookPermission {
+            actions: &["kms:EnableKeyRotation", "kms:GetKeyRotationStatus"],
+            resources: &["arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"],
+        },
+    ],
+    note: "Turns automatic rotation on (the default yearly period); a rotation period above maxRotationPeriodInDays stays for people to shorten.",
 };
 
 pub static SPEC: RuleSpec = RuleSpec {
@@ -61,6 +80,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 300,
     memory_mb: 128,
+    remediation: Some(&REMEDIATION),
 };
 
 /// The rule's judgement of one key.

@@ -133,6 +133,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 900,
     memory_mb: 128,
+    remediation: None,
 };
 
 /// The stores of its resource types, in the order of `SPEC.resource_types`.

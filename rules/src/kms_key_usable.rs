@@ -34,6 +34,7 @@
 
 use async_trait::async_trait;
 use atrest_common::params::{ParamKind, ParamSpec};
+use atrest_common::remediation::{Remediation, RunbookPermission, RunbookValue, GET_AUTOMATION_EXECUTION};
 use atrest_common::{ConfigurationItem, Error, KeyFacts, PciDss, RuleContext, RuleSpec, Triggers, Verdict};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
@@ -46,6 +47,24 @@ const IMPORTED_MATERIAL_EXPIRY_DAYS: ParamSpec = ParamSpec {
     default: Some("30"),
     required: false,
     description: "Flag imported key material that expires within this many days.",
+};
+
+/// AWSConfigRemediation-CancelKeyDeletion: a key pending deletion is kept.
+static REMEDIATION: Remediation = Remediation {
+    runbook: "AWSConfigRemediation-CancelKeyDeletion",
+    parameters: &[
+        ("AutomationAssumeRole", RunbookValue::AutomationRole),
+        ("KeyId", RunbookValue::ResourceId),
+    ],
+    permissions: &[
+        atrest_common::automation_permissions!("AWSConfigRemediation-CancelKeyDeletion"),
+        GET_AUTOMATION_EXECUTION,
+        RunbookPermission {
+            actions: &["kms:CancelKeyDeletion", "kms:DescribeKey"],
+            resources: &["arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"],
+        },
+    ],
+    note: "Cancels a scheduled deletion (the key is then Disabled, for people to enable); disabled, unavailable or expiring keys are left to people, and the runbook fails on them without changing anything.",
 };
 
 pub static SPEC: RuleSpec = RuleSpec {
@@ -66,6 +85,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 300,
     memory_mb: 128,
+    remediation: Some(&REMEDIATION),
 };
 
 /// The rule's judgement of one key.

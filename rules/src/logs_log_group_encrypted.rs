@@ -61,6 +61,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 900,
     memory_mb: 128,
+    remediation: None,
 };
 
 /// The rule.

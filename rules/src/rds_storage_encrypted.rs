@@ -65,6 +65,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 600,
     memory_mb: 128,
+    remediation: None,
 };
 
 /// The rule.

@@ -36,11 +36,32 @@
 //! ## NOT_APPLICABLE when
 //! The resource was deleted, is no longer recorded, or left the rule's scope.
 
+use atrest_common::remediation::{Remediation, RunbookPermission, RunbookValue, GET_AUTOMATION_EXECUTION};
 use atrest_common::{PciDss, RuleSpec, Triggers};
 
 use crate::encryption_rule::EncryptionRule;
 use crate::key_check::{ALLOW_AWS_MANAGED_KEYS, KMS_KEY_ARNS, TRUSTED_KEY_ACCOUNTS};
 use crate::resources::sns_topic;
+
+/// AWSConfigRemediation-EncryptSNSTopic: the topic encrypted under a key the
+/// deployment names.
+static REMEDIATION: Remediation = Remediation {
+    runbook: "AWSConfigRemediation-EncryptSNSTopic",
+    parameters: &[
+        ("AutomationAssumeRole", RunbookValue::AutomationRole),
+        ("TopicArn", RunbookValue::ResourceId),
+        ("KmsKeyArn", RunbookValue::KeyArn),
+    ],
+    permissions: &[
+        atrest_common::automation_permissions!("AWSConfigRemediation-EncryptSNSTopic"),
+        GET_AUTOMATION_EXECUTION,
+        RunbookPermission {
+            actions: &["sns:GetTopicAttributes", "sns:SetTopicAttributes"],
+            resources: &["arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*"],
+        },
+    ],
+    note: "Sets the topic's KmsMasterKeyId to the key the deployment names (its key policy must let SNS and the topic's publishers use it); a topic under another account's or an AWS-managed key is re-encrypted too.",
+};
 
 pub static SPEC: RuleSpec = RuleSpec {
     id: "sns-topic-encrypted",
@@ -63,6 +84,7 @@ pub static SPEC: RuleSpec = RuleSpec {
     },
     timeout_seconds: 600,
     memory_mb: 128,
+    remediation: Some(&REMEDIATION),
 };
 
 /// The rule.

@@ -69,8 +69,19 @@ fn entry(spec: &RuleSpec) -> String {
             p.description.split_whitespace().collect::<Vec<_>>().join(" ")
         ));
     }
+    let remediation = spec
+        .remediation
+        .map(|r| {
+            format!(
+                "- Remediation (opt-in): `{}`, role `{}` — {}\n",
+                r.runbook,
+                r.role_name(),
+                r.note
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "### `{id}`\n\n{desc}\n\n> {evidence}\n\n- Resource types: {types}\n- Triggers: {triggers}\n- PCI DSS: v3.2.1 {v3}; v4.0 {v4}\n- IAM actions: {iam}\n\n{params}\n{body}",
+        "### `{id}`\n\n{desc}\n\n> {evidence}\n\n- Resource types: {types}\n- Triggers: {triggers}\n- PCI DSS: v3.2.1 {v3}; v4.0 {v4}\n- IAM actions: {iam}\n{remediation}\n{params}\n{body}",
         id = spec.id,
         desc = spec.description,
         evidence = spec.evidence,
