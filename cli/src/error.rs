@@ -20,6 +20,8 @@ pub enum CliError {
     UnknownRule(String),
     #[error("--param {0}")]
     Param(String),
+    #[error("{0}")]
+    Usage(String),
     #[error("{path}: {source}")]
     Rule { path: String, source: atrest_common::Error },
     #[error("{0}")]

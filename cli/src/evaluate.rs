@@ -100,8 +100,8 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     })?;
 
     let report = Report::new(&findings, vec![rule.spec()], Report::files(&args.event));
-    emit_report(&report, &args.output)?;
-    Ok(exit_code(&findings))
+    emit_report(&report, &args.output, false)?;
+    Ok(exit_code(&report))
 }
 
 /// How the events are evaluated.

@@ -34,6 +34,7 @@ pub fn render(report: &Report<'_>) -> Result<String, CliError> {
                 max_rule => max_rule,
                 summary => minijinja::value::Serde(&summary),
                 findings => minijinja::value::Serde(report.findings),
+                inventory => report.inventory.map(minijinja::value::Serde),
             })
         })
         .map_err(|e| CliError::Write(std::io::Error::other(e)))

@@ -4,6 +4,7 @@ mod error;
 mod evaluate;
 mod html;
 mod inputs;
+mod inventory;
 mod junit;
 mod output;
 mod pack;

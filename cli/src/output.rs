@@ -1,6 +1,8 @@
 //! How a report is written: the `--format` (table, JSON, CSV, JUnit,
 //! SARIF 2.1.0, a self-contained HTML evidence page) and `--output` (a file
-//! written whole, or not at all; else stdout).
+//! written whole, or not at all; else stdout). JSON holds the findings and
+//! the key inventory; `--inventory` writes the inventory alone (table,
+//! JSON, CSV).
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +11,7 @@ use atrest_common::Compliance;
 use clap::ValueEnum;
 
 use crate::error::CliError;
+use crate::inventory::Inventory;
 use crate::report::{Finding, Report};
 
 /// Output formats.
@@ -33,6 +36,33 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
+/// `--inventory`, for the commands that build a key inventory.
+#[derive(clap::Args)]
+pub struct InventoryArg {
+    /// Write the key inventory (table, JSON or CSV) instead of the findings:
+    /// per key, its manager, state, rotation, owner and the resources it
+    /// protects. The JSON and HTML reports hold it anyway.
+    #[arg(long)]
+    pub inventory: bool,
+}
+
+impl InventoryArg {
+    /// Refuses, before anything is evaluated, a format the inventory is not
+    /// written in.
+    pub fn check(&self, output: &OutputArgs) -> Result<(), CliError> {
+        match output.format() {
+            Format::Table | Format::Json | Format::Csv => Ok(()),
+            _ if !self.inventory => Ok(()),
+            other => Err(CliError::Usage(format!(
+                "--inventory is written as table, json or csv, not {}",
+                other
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_owned())
+            ))),
+        }
+    }
+}
+
 impl OutputArgs {
     pub fn format(&self) -> Format {
         self.format
@@ -44,29 +74,61 @@ impl OutputArgs {
     }
 }
 
+/// The JSON report: the findings, and the key inventory when there is one.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonReport<'a> {
+    findings: &'a [Finding],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_inventory: Option<&'a Inventory>,
+}
+
 /// Renders the report in the chosen format into `out`.
 pub fn render(report: &Report<'_>, format: Format, out: &mut dyn Write) -> Result<(), CliError> {
     let io = |e: std::io::Error| CliError::Write(e);
-    let json = |e: serde_json::Error| CliError::Write(e.into());
     match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report.findings).map_err(json)?;
-            out.write_all(b"\n").map_err(io)
-        }
+        Format::Json => json(
+            &JsonReport {
+                findings: report.findings,
+                key_inventory: report.inventory,
+            },
+            out,
+        ),
         Format::Table => table(report, out).map_err(io),
         Format::Csv => csv_format(report, out),
         Format::Junit => crate::junit::write(report, out).map_err(io),
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &crate::sarif::log(report)).map_err(json)?;
-            out.write_all(b"\n").map_err(io)
-        }
+        Format::Sarif => json(&crate::sarif::log(report), out),
         Format::Html => out.write_all(crate::html::render(report)?.as_bytes()).map_err(io),
     }
 }
 
-/// Renders the report straight to `--output` (whole, or not at all) or stdout.
-pub fn emit_report(report: &Report<'_>, output: &OutputArgs) -> Result<(), CliError> {
-    emit_with(output.output.as_deref(), |w| render(report, output.format(), w))
+fn json(value: &impl serde::Serialize, out: &mut dyn Write) -> Result<(), CliError> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| CliError::Write(e.into()))?;
+    out.write_all(b"\n").map_err(CliError::Write)
+}
+
+/// Renders the key inventory alone (table, JSON or CSV).
+pub fn render_inventory(inventory: &Inventory, format: Format, out: &mut dyn Write) -> Result<(), CliError> {
+    match format {
+        Format::Json => json(inventory, out),
+        Format::Table => inventory_table(inventory, out).map_err(CliError::Write),
+        Format::Csv => inventory_csv(inventory, out),
+        other => InventoryArg { inventory: true }.check(&OutputArgs {
+            format: Some(other),
+            output: None,
+        }),
+    }
+}
+
+/// Renders the report, or with `--inventory` its key inventory, straight
+/// to `--output` (whole, or not at all) or stdout.
+pub fn emit_report(report: &Report<'_>, output: &OutputArgs, inventory_only: bool) -> Result<(), CliError> {
+    match (inventory_only, report.inventory) {
+        (true, Some(inventory)) => emit_with(output.output.as_deref(), |w| {
+            render_inventory(inventory, output.format(), w)
+        }),
+        _ => emit_with(output.output.as_deref(), |w| render(report, output.format(), w)),
+    }
 }
 
 fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
@@ -109,7 +171,112 @@ fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
     }
+    if let Some(inventory) = report.inventory {
+        inventory_summary(inventory, out)?;
+    }
     Ok(())
+}
+
+/// The key inventory in a few lines: counts, and each key's finding.
+fn inventory_summary(inventory: &Inventory, out: &mut dyn Write) -> std::io::Result<()> {
+    let customer = inventory.keys.iter().filter(|k| k.manager == Some("CUSTOMER")).count();
+    let unused = inventory.keys.iter().filter(|k| k.unused).count();
+    writeln!(
+        out,
+        "\nKEYS: {} listed, {customer} customer-managed, {unused} unused (--inventory lists them)",
+        inventory.keys.len()
+    )?;
+    for key in inventory.findings() {
+        writeln!(out, "  {}", key.finding.as_deref().unwrap_or(""))?;
+    }
+    Ok(())
+}
+
+fn inventory_table(inventory: &Inventory, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<36} {:<12} {:<10} {:<8} {:<16} {:<13} {:>9}",
+        "KEY", "ACCOUNT", "REGION", "MANAGER", "STATE", "ROTATION", "PROTECTS"
+    )?;
+    for k in &inventory.keys {
+        let id = k.key_id.as_deref().unwrap_or(&k.key);
+        let protects = if k.unused {
+            "unused".to_owned()
+        } else {
+            k.protected_resources.to_string()
+        };
+        writeln!(
+            out,
+            "{id:<36} {:<12} {:<10} {:<8} {:<16} {:<13} {protects:>9}",
+            k.account_id.as_deref().unwrap_or("-"),
+            k.region.as_deref().unwrap_or("-"),
+            k.manager.unwrap_or("-"),
+            k.state,
+            k.rotation,
+        )?;
+        for (resource_type, ids) in &k.protects {
+            writeln!(out, "    {resource_type}: {}", ids.join(", "))?;
+        }
+        for line in [&k.finding, &k.note].into_iter().flatten() {
+            writeln!(out, "    ! {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One row per key and resource it protects; a key that protects nothing
+/// has one row with no resource.
+fn inventory_csv(inventory: &Inventory, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut w = csv::Writer::from_writer(out);
+    let csv_err = |e: csv::Error| CliError::Write(std::io::Error::other(e));
+    w.write_record([
+        "key",
+        "keyId",
+        "accountId",
+        "region",
+        "manager",
+        "state",
+        "deletionDate",
+        "rotation",
+        "rotationPeriodDays",
+        "resourceType",
+        "resourceId",
+        "unused",
+        "finding",
+        "note",
+    ])
+    .map_err(csv_err)?;
+    for k in &inventory.keys {
+        let period = k.rotation_period_days.map(|d| d.to_string()).unwrap_or_default();
+        let unused = k.unused.to_string();
+        let row = |resource_type: &str, resource_id: &str| {
+            [
+                k.key.clone(),
+                k.key_id.clone().unwrap_or_default(),
+                k.account_id.clone().unwrap_or_default(),
+                k.region.clone().unwrap_or_default(),
+                k.manager.unwrap_or_default().to_owned(),
+                k.state.clone(),
+                k.deletion_date.clone().unwrap_or_default(),
+                k.rotation.to_owned(),
+                period.clone(),
+                resource_type.to_owned(),
+                resource_id.to_owned(),
+                unused.clone(),
+                k.finding.clone().unwrap_or_default(),
+                k.note.clone().unwrap_or_default(),
+            ]
+        };
+        if k.protects.is_empty() {
+            w.write_record(row("", "")).map_err(csv_err)?;
+        }
+        for (resource_type, ids) in &k.protects {
+            for id in ids {
+                w.write_record(row(resource_type, id)).map_err(csv_err)?;
+            }
+        }
+    }
+    w.flush().map_err(CliError::Write)
 }
 
 fn csv_format(report: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {

@@ -8,6 +8,8 @@ use atrest_common::{Compliance, Evaluation, RuleSpec};
 use aws_smithy_types::date_time::Format as DateFormat;
 use serde::Serialize;
 
+use crate::inventory::Inventory;
+
 /// One evaluation with what it was about.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -50,6 +52,8 @@ pub struct Report<'a> {
     /// Where the data came from (files, or "live scan").
     pub source: String,
     pub generated_at: String,
+    /// The key inventory (`scan` and `snapshot`).
+    pub inventory: Option<&'a Inventory>,
 }
 
 impl<'a> Report<'a> {
@@ -60,7 +64,14 @@ impl<'a> Report<'a> {
             rules,
             source,
             generated_at: now_text(),
+            inventory: None,
         }
+    }
+
+    /// The same report with the run's key inventory.
+    pub fn with_inventory(mut self, inventory: &'a Inventory) -> Self {
+        self.inventory = Some(inventory);
+        self
     }
 
     /// The source text of a report on these files.
@@ -187,9 +198,11 @@ pub fn now_text() -> String {
         .unwrap_or_default()
 }
 
-/// The exit code of a report: 1 when something is NON_COMPLIANT, else 0.
-pub fn exit_code(findings: &[Finding]) -> u8 {
-    if findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
+/// The exit code of a report: 1 when something is NON_COMPLIANT or the
+/// key inventory has a finding, else 0.
+pub fn exit_code(report: &Report<'_>) -> u8 {
+    let inventory_finding = report.inventory.is_some_and(|i| i.findings().next().is_some());
+    if inventory_finding || report.findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
         crate::error::EXIT_NON_COMPLIANT
     } else {
         crate::error::EXIT_OK

@@ -7,13 +7,14 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use atrest_common::aws::{retry_config, AwsContext};
-use atrest_common::{DryRun, Environment, Invocation, Trigger};
+use atrest_common::{AwsError, DryRun, Environment, Invocation, KeyDirectory, Trigger};
 use aws_config::{BehaviorVersion, Region};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
 use crate::error::CliError;
-use crate::output::{emit_report, OutputArgs};
+use crate::inventory::{resource_types, Inventory};
+use crate::output::{emit_report, InventoryArg, OutputArgs};
 use crate::params_arg;
 use crate::report::{exit_code, Finding, Report};
 
@@ -32,11 +33,14 @@ pub struct Args {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
     #[command(flatten)]
+    inventory: InventoryArg,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
 pub fn run(args: Args) -> Result<u8, CliError> {
     let (selected, notes) = params_arg::select(&args.rules, &args.params)?;
+    args.inventory.check(&args.output)?;
     for note in notes {
         eprintln!("{note}");
     }
@@ -51,7 +55,8 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
-    let findings = runtime.block_on(async {
+    let specs: Vec<_> = rules.iter().map(|r| r.spec()).collect();
+    let (findings, inventory) = runtime.block_on(async {
         let base = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry_config())
             .load()
@@ -83,10 +88,15 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         };
         let permits = Arc::new(Semaphore::new(usize::from(args.concurrency)));
         let mut tasks = tokio::task::JoinSet::new();
+        let mut envs = Vec::with_capacity(regions.len());
         for region in &regions {
-            // One key directory per region, shared by every rule.
+            // One key directory per region, shared by every rule, noting
+            // which resource uses which key for the inventory.
             let sdk = base.to_builder().region(Region::new(region.clone())).build();
-            let env = Arc::new(Environment::live(AwsContext::new(sdk)));
+            let aws = AwsContext::new(sdk);
+            let keys = KeyDirectory::kms(aws.kms()).noting_uses();
+            let env = Arc::new(Environment { aws: Some(aws), keys });
+            envs.push((region.clone(), env.clone()));
             for (i, rule) in rules.iter().copied().enumerate() {
                 let (env, params, permits) = (env.clone(), params.clone(), permits.clone());
                 let (region, account, progress) = (region.clone(), account.clone(), progress.clone());
@@ -130,9 +140,33 @@ pub fn run(args: Args) -> Result<u8, CliError> {
                 &b.resource_id,
             ))
         });
-        Ok::<_, CliError>(findings)
+        let mut inventory = Inventory::default();
+        for (region, env) in &envs {
+            let listed = listed_keys(env).await?;
+            let types = resource_types(&specs);
+            inventory.extend(Inventory::build(&env.keys, listed, types, Some(region)).await?);
+        }
+        Ok::<_, CliError>((findings, inventory))
     })?;
-    let report = Report::new(&findings, rules.iter().map(|r| r.spec()).collect(), "live scan".into());
-    emit_report(&report, &args.output)?;
-    Ok(exit_code(&findings))
+    let report = Report::new(&findings, specs, "live scan".into()).with_inventory(&inventory);
+    emit_report(&report, &args.output, args.inventory.inventory)?;
+    Ok(exit_code(&report))
+}
+
+/// The ARN of every key of the environment's region (ListKeys).
+async fn listed_keys(env: &Environment) -> Result<Vec<String>, CliError> {
+    let Some(aws) = &env.aws else {
+        return Ok(Vec::new());
+    };
+    let mut pages = aws.kms().list_keys().into_paginator().send();
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| CliError::Aws(AwsError::from_sdk("kms", "ListKeys", &e).to_string()))?;
+        arns.extend(
+            page.keys()
+                .iter()
+                .filter_map(|k| k.key_arn().or(k.key_id()).map(str::to_owned)),
+        );
+    }
+    Ok(arns)
 }

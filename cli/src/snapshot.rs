@@ -6,14 +6,15 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use atrest_common::keys::{ItemKeySource, DEFAULT_TTL};
+use atrest_common::keys::{ItemKeySource, DEFAULT_TTL, KMS_KEY_TYPE};
 use atrest_common::{
     DryRun, Environment, Error, Evaluation, Invocation, KeyDirectory, Parameters, Rule, Trigger, Verdict,
 };
 
 use crate::error::CliError;
 use crate::inputs::{ItemFile, Items, ResourceKey};
-use crate::output::{emit_report, OutputArgs};
+use crate::inventory::{resource_types, Inventory};
+use crate::output::{emit_report, InventoryArg, OutputArgs};
 use crate::params_arg;
 use crate::report::{exit_code, Finding, Report};
 
@@ -29,11 +30,14 @@ pub struct Args {
     #[arg(long = "param")]
     params: Vec<String>,
     #[command(flatten)]
+    inventory: InventoryArg,
+    #[command(flatten)]
     output: OutputArgs,
 }
 
 pub fn run(args: Args) -> Result<u8, CliError> {
     let (selected, notes) = params_arg::select(&args.rules, &args.params)?;
+    args.inventory.check(&args.output)?;
     let files = args
         .files
         .iter()
@@ -45,12 +49,24 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     for list in &lists {
         key_items.extend(list.kms_items()?);
     }
+    // Every recorded key is in the inventory, used or not.
+    let known: Vec<String> = key_items
+        .iter()
+        .filter(|i| i.resource_type == KMS_KEY_TYPE && !i.status.is_gone())
+        .map(|i| i.arn.clone().unwrap_or_else(|| i.resource_id.clone()))
+        .collect();
     let env = Environment {
         aws: None,
-        keys: KeyDirectory::new(ItemKeySource::from_items(&key_items), DEFAULT_TTL),
+        keys: KeyDirectory::new(ItemKeySource::from_items(&key_items), DEFAULT_TTL).noting_uses(),
     };
     let latest = latest_versions(&lists);
-    let per_rule = evaluate_items(&lists, &latest.keep, &selected, &env)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let per_rule = runtime.block_on(evaluate_items(&lists, &latest.keep, &selected, &env))?;
+    let rules: Vec<_> = selected.iter().map(|s| s.rule.spec()).collect();
+    let inventory = runtime.block_on(Inventory::build(&env.keys, known, resource_types(&rules), None))?;
     // Only once every item was read: bad input gets its error alone.
     for note in notes {
         eprintln!("{note}");
@@ -65,10 +81,9 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         source = format!("{source} ({history})");
     }
     let findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
-    let rules = selected.iter().map(|s| s.rule.spec()).collect();
-    let report = Report::new(&findings, rules, source);
-    emit_report(&report, &args.output)?;
-    let code = exit_code(&findings);
+    let report = Report::new(&findings, rules, source).with_inventory(&inventory);
+    emit_report(&report, &args.output, args.inventory.inventory)?;
+    let code = exit_code(&report);
     // The process ends here: freeing the findings one by one would cost
     // time, and the operating system reclaims them whole.
     std::mem::forget(findings);
@@ -133,42 +148,35 @@ fn latest_versions(lists: &[Items<'_>]) -> Latest {
 /// each decoded, judged by every rule that covers it, and dropped, so that
 /// only one item is held at a time. Any item that cannot be decoded stops
 /// the run with its error, and nothing is reported.
-fn evaluate_items(
+async fn evaluate_items(
     lists: &[Items<'_>],
     keep: &[Vec<bool>],
     selected: &[params_arg::Selected],
     env: &Environment,
 ) -> Result<Vec<Vec<Finding>>, CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
     let mut per_rule: Vec<Vec<Finding>> = selected.iter().map(|_| Vec::new()).collect();
-    runtime.block_on(async {
-        for (list, keep) in lists.iter().zip(keep) {
-            for item in list.decoded_where(keep) {
-                let item = item?;
-                let resource_type = item.resource_type.clone();
-                let (account, region) = (item.account_id.clone(), item.aws_region.clone());
-                let trigger = Trigger::Change(Box::new(item));
-                let mut invocation = Invocation::local(trigger, account.clone(), Default::default());
-                for (params_arg::Selected { rule, params, raw }, findings) in selected.iter().zip(per_rule.iter_mut()) {
-                    let spec = rule.spec();
-                    if !spec.covers(&resource_type) {
-                        continue;
-                    }
-                    invocation.parameters.clone_from(raw);
-                    let evaluations = evaluate(*rule, &invocation, params, env).await?;
-                    findings.extend(
-                        evaluations
-                            .into_iter()
-                            .map(|e| Finding::new(spec.id, e, account.clone(), region.clone())),
-                    );
+    for (list, keep) in lists.iter().zip(keep) {
+        for item in list.decoded_where(keep) {
+            let item = item?;
+            let resource_type = item.resource_type.clone();
+            let (account, region) = (item.account_id.clone(), item.aws_region.clone());
+            let trigger = Trigger::Change(Box::new(item));
+            let mut invocation = Invocation::local(trigger, account.clone(), Default::default());
+            for (params_arg::Selected { rule, params, raw }, findings) in selected.iter().zip(per_rule.iter_mut()) {
+                let spec = rule.spec();
+                if !spec.covers(&resource_type) {
+                    continue;
                 }
+                invocation.parameters.clone_from(raw);
+                let evaluations = evaluate(*rule, &invocation, params, env).await?;
+                findings.extend(
+                    evaluations
+                        .into_iter()
+                        .map(|e| Finding::new(spec.id, e, account.clone(), region.clone())),
+                );
             }
         }
-        Ok::<(), CliError>(())
-    })?;
+    }
     Ok(per_rule)
 }
 

@@ -52,7 +52,12 @@ fn evaluate_prints_every_verdict_of_the_bundled_events_as_json() {
         "some resource is non-compliant: {}",
         stderr(&o)
     );
-    let findings: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        report.get("keyInventory").is_none(),
+        "evaluate judges events, not an account"
+    );
+    let findings = &report["findings"];
     let got: Vec<(&str, &str)> = findings
         .as_array()
         .unwrap()

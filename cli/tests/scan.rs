@@ -50,7 +50,7 @@ async fn scan_sweeps_the_account_read_only() {
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
     let get = |id: &str| {
-        findings
+        findings["findings"]
             .as_array()
             .unwrap()
             .iter()
@@ -72,6 +72,79 @@ async fn scan_sweeps_the_account_read_only() {
     let ops = count_operations(&recorded);
     assert!(ops.keys().all(|o| !o.starts_with("config:")), "{ops:?}");
     assert_eq!(ops.get("kms:DescribeKey"), Some(&1), "{ops:?}");
+}
+
+#[tokio::test]
+async fn scan_lists_which_key_protects_what() {
+    let Some(moto) = Moto::start() else { return };
+    let used = seed::key(&moto, &[]).await;
+    let doomed = seed::key(&moto, &[]).await;
+    let idle = seed::key(&moto, &[]).await;
+    let on_used = seed::volume(&moto, Some(&used), 8, &[]).await;
+    let on_doomed = seed::volume(&moto, Some(&doomed), 8, &[]).await;
+    aws_sdk_kms::Client::new(&moto.sdk_config())
+        .schedule_key_deletion()
+        // moto takes the key id here, not the ARN.
+        .key_id(doomed.rsplit('/').next().unwrap())
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+
+    let o = atrest_on(&moto)
+        .args(["scan", "--rule", "ebs-volume-encrypted", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let keys = report["keyInventory"]["keys"].as_array().unwrap();
+    let entry = |arn: &str| {
+        keys.iter()
+            .find(|k| k["key"] == arn)
+            .unwrap_or_else(|| panic!("{arn} not in {keys:?}"))
+    };
+    // Every key of the region is listed (ListKeys), used or not.
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    let used = entry(&used);
+    assert_eq!(used["protects"]["AWS::EC2::Volume"], serde_json::json!([on_used]));
+    assert_eq!(
+        (used["manager"].as_str(), used["state"].as_str()),
+        (Some("CUSTOMER"), Some("Enabled"))
+    );
+    assert_eq!(
+        (used["accountId"].as_str(), used["region"].as_str()),
+        (Some("123456789012"), Some("eu-west-1"))
+    );
+    assert_eq!(used["rotation"], "DISABLED");
+    assert_eq!(
+        (used["unused"].as_bool(), used["finding"].is_null()),
+        (Some(false), true)
+    );
+    let doomed = entry(&doomed);
+    assert_eq!(doomed["state"], "PendingDeletion");
+    let finding = doomed["finding"].as_str().unwrap();
+    assert!(finding.contains(&format!("AWS::EC2::Volume {on_doomed}")), "{finding}");
+    assert_eq!(entry(&idle)["unused"], true);
+
+    // The same inventory as CSV: one row per key and resource.
+    let o = atrest_on(&moto)
+        .args([
+            "scan",
+            "--rule",
+            "ebs-volume-encrypted",
+            "--inventory",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "the pending-deletion key is a finding");
+    let csv = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(csv.lines().count(), 4, "a header and a row per key: {csv}");
+    assert!(
+        csv.lines().any(|l| l.contains(&on_used) && l.contains(",Enabled,")),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -132,7 +205,7 @@ fn evaluate_put_sends_the_evaluations_to_config() {
         ]
     );
     let printed: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(printed.as_array().unwrap().len(), 2);
+    assert_eq!(printed["findings"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -272,7 +345,7 @@ async fn scan_judges_every_store_rule() {
             // moto names a queue by the endpoint it was asked through.
             let named = |resource: &str| endpoint.map_or(resource.to_owned(), |e| resource.replace(&moto.endpoint, e));
             let finding = |resource: &str| {
-                findings
+                findings["findings"]
                     .as_array()
                     .unwrap()
                     .iter()

@@ -37,7 +37,7 @@ fn temp_dir(name: &str) -> PathBuf {
 fn json_findings(args: &[&str]) -> (Option<i32>, Vec<Value>) {
     let o = atrest(args);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
-    (o.status.code(), v.as_array().unwrap().clone())
+    (o.status.code(), v["findings"].as_array().unwrap().clone())
 }
 
 fn find<'a>(findings: &'a [Value], rule: &str, id: &str) -> &'a Value {
@@ -51,7 +51,7 @@ fn find<'a>(findings: &'a [Value], rule: &str, id: &str) -> &'a Value {
 fn the_bundled_snapshot_is_judged_offline() {
     let (code, findings) = json_findings(&["snapshot", SNAPSHOT, "--param", TAGS, "--format", "json"]);
     assert_eq!(code, Some(1));
-    assert_eq!(findings.len(), 105);
+    assert_eq!(findings.len(), 112);
     let f = find(&findings, "ebs-volume-encrypted", "vol-0a11b22c33d44e551");
     assert_eq!(f["compliance"], "COMPLIANT");
     assert_eq!(f["accountId"], "111122223333");
@@ -120,7 +120,7 @@ fn a_rule_needing_a_parameter_is_left_out_with_a_note() {
     let o = atrest(&["snapshot", SNAPSHOT, "--format", "json"]);
     assert!(text(&o.stderr).contains("kms-key-tags-aligned skipped: it needs --param kms-key-tags-aligned.tagKeys"));
     let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(findings
+    assert!(findings["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -128,11 +128,74 @@ fn a_rule_needing_a_parameter_is_left_out_with_a_note() {
 }
 
 #[test]
+fn the_key_inventory_names_the_pending_deletion_key_with_what_it_protects() {
+    let o = atrest(&["snapshot", SNAPSHOT, "--param", TAGS, "--format", "json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let keys = report["keyInventory"]["keys"].as_array().unwrap();
+    let key = |id: &str| {
+        keys.iter()
+            .find(|k| k["keyId"] == id)
+            .unwrap_or_else(|| panic!("{id} not in {keys:?}"))
+    };
+    let doomed = key("4d5e6f70-8192-4a3b-8c4d-5e6f70819203");
+    assert_eq!(doomed["state"], "PendingDeletion");
+    assert_eq!(doomed["deletionDate"], "2026-12-06T00:00:00Z");
+    assert_eq!(
+        doomed["protects"]["AWS::Backup::BackupVault"],
+        serde_json::json!(["ledger-vault"])
+    );
+    assert_eq!(
+        doomed["protects"]["AWS::CloudTrail::Trail"],
+        serde_json::json!(["management-events"])
+    );
+    let finding = doomed["finding"].as_str().unwrap();
+    assert!(finding.contains("AWS::Backup::BackupVault ledger-vault, AWS::CloudTrail::Trail management-events"));
+    assert!(finding.contains("pending deletion"), "{finding}");
+    // The retired reporting key protects nothing recorded; an AWS-managed
+    // key that protects nothing is not "unused" (not the organisation's).
+    assert_eq!(key("5e6f7081-92a3-4b4c-9d5e-6f708192a3b4")["unused"], true);
+    let aws = key("1b2c3d4e-5f60-4718-892a-3b4c5d6e7f80");
+    assert_eq!(
+        (aws["manager"].as_str(), aws["unused"].as_bool()),
+        (Some("AWS"), Some(false))
+    );
+    let unused: Vec<&Value> = keys.iter().filter(|k| k["unused"] == true).collect();
+    assert_eq!(unused.len(), 1, "{unused:?}");
+    assert_eq!(key("6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f")["protectedResources"], 8);
+
+    // The table names the finding under the counts; --inventory lists every key.
+    let table = text(&atrest(&["snapshot", SNAPSHOT, "--param", TAGS, "--format", "table"]).stdout);
+    assert!(
+        table.contains("KEYS: 10 listed, 5 customer-managed, 1 unused"),
+        "{table}"
+    );
+    assert!(table.contains(finding), "{table}");
+    let o = atrest(&["snapshot", SNAPSHOT, "--inventory", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(1), "the pending-deletion key is a finding");
+    let csv = text(&o.stdout);
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains("4d5e6f70-8192")).collect();
+    assert_eq!(rows.len(), 2, "one row per resource it protects: {csv}");
+    assert!(
+        rows[0].contains(",PendingDeletion,2026-12-06T00:00:00Z,ENABLED,,AWS::Backup::BackupVault,ledger-vault,false,")
+    );
+
+    // HTML holds it; --inventory is refused in a format it is not written
+    // in, before anything is evaluated.
+    let html = text(&atrest(&["snapshot", SNAPSHOT, "--format", "html"]).stdout);
+    assert!(html.contains(r#"<table id="keys">"#));
+    assert!(html.contains("Key inventory"));
+    let o = atrest(&["snapshot", SNAPSHOT, "--inventory", "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert!(text(&o.stderr).contains("--inventory is written as table, json or csv, not sarif"));
+}
+
+#[test]
 fn table_csv_junit_and_sarif_carry_the_same_findings() {
     let args = |format: &'static str| vec!["snapshot", SNAPSHOT, "--param", TAGS, "--format", format];
     let table = text(&atrest(&args("table")).stdout);
     assert!(
-        table.contains("105 evaluated: 41 compliant, 29 non-compliant, 35 not applicable"),
+        table.contains("112 evaluated: 46 compliant, 31 non-compliant, 35 not applicable"),
         "{table}"
     );
     assert!(
@@ -146,25 +209,25 @@ fn table_csv_junit_and_sarif_carry_the_same_findings() {
         lines.next(),
         Some("rule,resourceType,resourceId,compliance,annotation,orderingTimestamp,accountId,region")
     );
-    assert_eq!(lines.count(), 105);
+    assert_eq!(lines.count(), 112);
     assert!(csv.contains("kms-key-tags-aligned,AWS::EC2::Volume,vol-0a11b22c33d44e553,NON_COMPLIANT,\"CostCenter: resource=Payments, key=Finance\""));
 
     let junit = text(&atrest(&args("junit")).stdout);
     assert!(junit.starts_with("<?xml"));
     assert!(
-        junit.contains(r#"<testsuites name="atrest" tests="105" failures="29">"#),
+        junit.contains(r#"<testsuites name="atrest" tests="112" failures="31">"#),
         "{junit}"
     );
     assert!(junit.contains(r#"<testsuite name="ebs-volume-encrypted" tests="6" failures="2" skipped="0">"#));
-    assert_eq!(junit.matches("<testcase ").count(), 105);
-    assert_eq!(junit.matches("<failure ").count(), 29);
+    assert_eq!(junit.matches("<testcase ").count(), 112);
+    assert_eq!(junit.matches("<failure ").count(), 31);
 
     let sarif: Value = serde_json::from_slice(&atrest(&args("sarif")).stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let run = &sarif["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "atrest");
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.iter().filter(|r| r["level"] == "error").count(), 29);
+    assert_eq!(results.iter().filter(|r| r["level"] == "error").count(), 31);
     let r = results.iter().find(|r| r["level"] == "error").unwrap();
     let rule_index = r["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(run["tool"]["driver"]["rules"][rule_index]["id"], r["ruleId"]);
@@ -242,21 +305,21 @@ fn the_html_evidence_page_renders_and_filters_in_a_browser() {
 
     let dom = rendered_dom(&chromium, &page, "", &dir.join("profile-1"));
     assert!(
-        dom.contains(r#"<span id="total">105</span>"#),
+        dom.contains(r#"<span id="total">112</span>"#),
         "{}",
         &dom[..dom.len().min(2000)]
     );
     assert!(dom.contains(r#"id="accounts">111122223333<"#));
     assert!(dom.contains("<svg class=\"chart\""));
-    assert!(dom.contains("105 of 105 findings shown"), "the script ran");
+    assert!(dom.contains("112 of 112 findings shown"), "the script ran");
     assert!(dom.contains("<td>v4.0</td><td>3.5.1</td>"));
 
     let dom = rendered_dom(&chromium, &page, "#filter=NON_COMPLIANT", &dir.join("profile-2"));
     assert!(
-        dom.contains("29 of 105 findings shown"),
+        dom.contains("31 of 112 findings shown"),
         "filter applied in the browser"
     );
-    assert_eq!(dom.matches(r#"data-shown="yes""#).count(), 29);
+    assert_eq!(dom.matches(r#"data-shown="yes""#).count(), 31);
 }
 
 /// The bundled snapshot with its items edited (e.g. put in another order).
@@ -341,7 +404,8 @@ fn history_files_judge_the_latest_version_of_each_resource() {
         "{}",
         text(&o.stderr)
     );
-    let findings: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
     let of = |rule: &str, id: &str| -> Vec<&Value> {
         findings
             .iter()
@@ -359,7 +423,7 @@ fn history_files_judge_the_latest_version_of_each_resource() {
     assert_eq!(key.len(), 1);
     assert_eq!(key[0]["compliance"], "NOT_APPLICABLE");
     // Each resource judged once: as many findings as for the snapshot itself.
-    assert_eq!(findings.len(), 105);
+    assert_eq!(findings.len(), 112);
 }
 
 #[test]

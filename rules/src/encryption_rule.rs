@@ -8,7 +8,7 @@ use atrest_common::sweep::{chain, mapped, BoxPages};
 use atrest_common::{ConfigurationItem, Error, Found, Rule, RuleContext, RuleSpec, Sweep, Verdict};
 
 use crate::key_check::judge_key;
-use crate::resources::{store_of, Listed, Protected, Protection, Read, Store};
+use crate::resources::{note_key, store_of, Listed, Protected, Protection, Read, Store};
 
 /// An encryption rule: its spec and the stores of its resource types (one
 /// per type of `spec.resource_types`, in that order).
@@ -50,9 +50,16 @@ where
     for store in stores.iter().copied() {
         let listing = store.list(ctx)?;
         parts.push(Box::new(mapped(listing, move |listed: Listed<'a>| {
+            // The id is kept only when the key inventory asks for it.
+            let noted = ctx.keys.notes_uses().then(|| listed.id.clone());
             Found::new(store.resource_type(), listed.id, async move {
                 match listed.resource.await? {
-                    Read::Found(resource) => judge(store, resource).await,
+                    Read::Found(resource) => {
+                        if let Some(id) = &noted {
+                            note_key(ctx, store.resource_type(), id, &*resource);
+                        }
+                        judge(store, resource).await
+                    }
                     Read::Gone => Ok(None),
                     Read::Unreadable(why) => Ok(Some(Verdict::non_compliant(why))),
                 }
@@ -72,7 +79,9 @@ impl Rule for EncryptionRule {
         let store = store_of(self.stores, &item.resource_type).ok_or_else(|| {
             Error::Unsupported(format!("rule {} reads no {} items", self.spec.id, item.resource_type))
         })?;
-        judge(&*store.read_item(item), ctx).await
+        let resource = store.read_item(item);
+        note_key(ctx, &item.resource_type, &item.resource_id, &*resource);
+        judge(&*resource, ctx).await
     }
 
     fn sweep<'a>(&'a self, ctx: &'a RuleContext<'a>) -> Result<Sweep<'a>, Error> {

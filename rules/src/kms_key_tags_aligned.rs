@@ -52,7 +52,7 @@ use crate::resources::secretsmanager_secret::{self, TYPE as SECRET};
 use crate::resources::sns_topic::{self, TYPE as TOPIC};
 use crate::resources::sqs_queue::{self, TYPE as QUEUE};
 use crate::resources::ssm_parameter::{self, TYPE as PARAMETER};
-use crate::resources::{store_of, Protected, Read, Store, Tags};
+use crate::resources::{note_key, store_of, Protected, Read, Store, Tags};
 
 const TAG_KEYS: ParamSpec = ParamSpec {
     name: "tagKeys",
@@ -233,8 +233,10 @@ impl Rule for KmsKeyTagsAligned {
     async fn evaluate_item(&self, item: &ConfigurationItem, ctx: &RuleContext<'_>) -> Result<Verdict, Error> {
         let store = store_of(STORES, &item.resource_type)
             .ok_or_else(|| Error::Unsupported(format!("rule {} reads no {} items", SPEC.id, item.resource_type)))?;
+        let resource = store.read_item(item);
+        note_key(ctx, &item.resource_type, &item.resource_id, &*resource);
         // An item's tags are recorded with it: it cannot turn out gone.
-        Ok(judge(&*store.read_item(item), ctx)
+        Ok(judge(&*resource, ctx)
             .await?
             .unwrap_or_else(|| Verdict::not_applicable("The resource no longer exists.")))
     }

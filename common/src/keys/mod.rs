@@ -10,6 +10,7 @@
 mod cache;
 mod items;
 mod kms;
+mod uses;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use items::{
     policy_from_item, records_key_manager, rotation_from_item, ItemKeySource, KMS_ALIAS_TYPE, KMS_KEY_TYPE,
 };
 pub use kms::KmsKeySource;
+pub use uses::KeyUse;
 
 /// Who manages a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +145,8 @@ pub struct KeyDirectory {
     tags: Cache<Lookup<Arc<Tags>>>,
     policies: Cache<Lookup<Arc<String>>>,
     aliases: Cache<Lookup<Arc<Vec<String>>>>,
+    /// Which resources use which key, when asked to note it.
+    uses: Option<uses::UseLog>,
 }
 
 impl KeyDirectory {
@@ -154,7 +158,38 @@ impl KeyDirectory {
             tags: Cache::new(ttl),
             policies: Cache::new(ttl),
             aliases: Cache::new(ttl),
+            uses: None,
         }
+    }
+
+    /// The same directory, noting which resources use which key (the
+    /// CLI's key inventory); a Lambda function does not.
+    pub fn noting_uses(mut self) -> Self {
+        self.uses = Some(uses::UseLog::default());
+        self
+    }
+
+    /// Whether uses are noted.
+    pub fn notes_uses(&self) -> bool {
+        self.uses.is_some()
+    }
+
+    /// Notes that `resource_id` of `resource_type` is protected by `key`
+    /// (as its record names it), when uses are noted.
+    pub fn note_use(&self, resource_type: &str, resource_id: &str, key: &str, account_id: Option<&str>) {
+        if let Some(log) = &self.uses {
+            log.note(KeyUse {
+                resource_type: resource_type.to_owned(),
+                resource_id: resource_id.to_owned(),
+                key: key.trim().to_owned(),
+                account_id: account_id.map(str::to_owned),
+            });
+        }
+    }
+
+    /// The uses noted so far, each once, in order; the log is emptied.
+    pub fn take_uses(&self) -> Vec<KeyUse> {
+        self.uses.as_ref().map(uses::UseLog::take).unwrap_or_default()
     }
 
     /// The key's policy document (GetKeyPolicy `default`).

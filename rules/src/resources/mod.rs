@@ -140,6 +140,17 @@ pub trait Store: Send + Sync {
     }
 }
 
+/// Notes in the key directory which key protects this resource, as its
+/// record names it (the CLI's key inventory; nothing when not noting).
+pub fn note_key(ctx: &RuleContext<'_>, resource_type: &str, resource_id: &str, resource: &dyn Protected) {
+    if !ctx.keys.notes_uses() {
+        return;
+    }
+    if let Some(key) = resource.key() {
+        ctx.keys.note_use(resource_type, resource_id, &key, ctx.account_id);
+    }
+}
+
 /// The store of `resource_type` among `stores`.
 pub fn store_of<'s>(stores: &[&'s dyn Store], resource_type: &str) -> Option<&'s dyn Store> {
     stores.iter().copied().find(|s| s.resource_type() == resource_type)
