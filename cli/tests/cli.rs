@@ -236,5 +236,5 @@ fn the_committed_manifest_is_current() {
         committed == current,
         "rules/manifest.json is stale: cargo run -q -p atrest -- rules --json > rules/manifest.json"
     );
-    assert_eq!(current.as_array().unwrap().len(), 25);
+    assert_eq!(current.as_array().unwrap().len(), 26);
 }

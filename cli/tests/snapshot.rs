@@ -299,7 +299,7 @@ fn the_html_evidence_page_renders_and_filters_in_a_browser() {
         "self-contained"
     );
     // Beside each rule, what its COMPLIANT proves and what it does not.
-    assert_eq!(html.matches("COMPLIANT proves: ").count(), 25);
+    assert_eq!(html.matches("COMPLIANT proves: ").count(), 26);
     assert!(html.contains("COMPLIANT proves: the key policy itself refuses every critical action to every principal without MFA. It does not prove: anything about grants"));
     let Some(chromium) = chromium() else { return };
 

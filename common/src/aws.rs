@@ -138,6 +138,20 @@ impl AwsContext {
         &self.sdk
     }
 
+    /// The same credentials, interceptors and call counter in another
+    /// region (a trail's log group may live in its home region).
+    pub fn in_region(&self, region: &str) -> AwsContext {
+        AwsContext {
+            sdk: self
+                .sdk
+                .to_builder()
+                .region(aws_config::Region::new(region.to_owned()))
+                .build(),
+            interceptors: self.interceptors.clone(),
+            calls: self.calls.clone(),
+        }
+    }
+
     pub fn interceptors(&self) -> &[SharedInterceptor] {
         &self.interceptors
     }

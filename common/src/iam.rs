@@ -68,7 +68,13 @@ pub fn action_resources(action: &str) -> Option<&'static [&'static str]> {
         | "cloudtrail:DescribeTrails"
         | "kinesis:ListStreams"
         | "ecr:DescribeRepositories"
-        | "backup:ListBackupVaults" => &["*"],
+        | "backup:ListBackupVaults"
+        | "events:ListRules"
+        | "logs:DescribeMetricFilters" => &["*"],
+        // Trails of every region, and organization trails, which the
+        // management account owns.
+        "cloudtrail:GetTrailStatus" | "cloudtrail:GetEventSelectors" => &["*"],
+        "events:ListTargetsByRule" => &["arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*"],
         // No resource-level permissions.
         "config:PutEvaluations"
         | "config:GetResourceConfigHistory"
@@ -80,7 +86,8 @@ pub fn action_resources(action: &str) -> Option<&'static [&'static str]> {
         | "lambda:ListFunctions"
         | "s3:ListAllMyBuckets"
         | "ssm:DescribeParameters"
-        | "iam:GetAccountAuthorizationDetails" => &["*"],
+        | "iam:GetAccountAuthorizationDetails"
+        | "cloudwatch:DescribeAlarmsForMetric" => &["*"],
         _ => return None,
     })
 }

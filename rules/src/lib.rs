@@ -11,6 +11,7 @@ use atrest_common::Rule;
 pub mod encryption_rule;
 pub mod key_check;
 pub mod key_rules;
+pub mod monitoring;
 pub mod resources;
 
 #[cfg(feature = "backup")]
@@ -32,6 +33,8 @@ pub mod iam_policy_no_kms_full_access;
 #[cfg(feature = "kinesis")]
 pub mod kinesis_stream_encrypted;
 pub mod kms_alias_naming;
+#[cfg(all(feature = "cloudtrail", feature = "events", feature = "logs", feature = "cloudwatch"))]
+pub mod kms_critical_calls_monitored;
 pub mod kms_key_policy_delegation_constrained;
 pub mod kms_key_policy_mfa_critical_actions;
 pub mod kms_key_policy_no_untrusted_access;
@@ -100,6 +103,8 @@ pub static ALL: &[&dyn Rule] = &[
     &iam_policy_no_kms_full_access::RULE,
     &kms_alias_naming::RULE,
     &kms_key_usable::RULE,
+    #[cfg(all(feature = "cloudtrail", feature = "events", feature = "logs", feature = "cloudwatch"))]
+    &kms_critical_calls_monitored::RULE,
     #[cfg(feature = "ec2")]
     &ebs_encryption_by_default::RULE,
 ];

@@ -232,3 +232,75 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A multi-region CloudTrail trail `org-trail` into a new bucket, recording
+/// management events (the selector AWS gives a new trail; moto gives none),
+/// logging when `logging`; its name.
+pub async fn trail(moto: &Moto, logging: bool) -> String {
+    use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
+    let sse = bucket_encryption(ServerSideEncryption::Aes256, None);
+    bucket(moto, "atrest-trail", Some(sse)).await;
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&moto.sdk_config());
+    cloudtrail
+        .create_trail()
+        .name("org-trail")
+        .s3_bucket_name("atrest-trail")
+        .is_multi_region_trail(true)
+        .send()
+        .await
+        .expect("CreateTrail on moto");
+    let all = EventSelector::builder()
+        .read_write_type(ReadWriteType::All)
+        .include_management_events(true)
+        .build();
+    cloudtrail
+        .put_event_selectors()
+        .trail_name("org-trail")
+        .event_selectors(all)
+        .send()
+        .await
+        .expect("PutEventSelectors on moto");
+    if logging {
+        cloudtrail
+            .start_logging()
+            .name("org-trail")
+            .send()
+            .await
+            .expect("StartLogging on moto");
+    }
+    "org-trail".into()
+}
+
+/// An enabled EventBridge rule `name` of the default bus with `pattern`,
+/// and a new SNS topic as its target when `target`.
+pub async fn alert_rule(moto: &Moto, name: &str, pattern: &str, target: bool) {
+    let events = aws_sdk_eventbridge::Client::new(&moto.sdk_config());
+    events
+        .put_rule()
+        .name(name)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .expect("PutRule on moto");
+    if !target {
+        return;
+    }
+    let topic = aws_sdk_sns::Client::new(&moto.sdk_config())
+        .create_topic()
+        .name(format!("{name}-topic"))
+        .send()
+        .await
+        .expect("CreateTopic on moto");
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("topic")
+        .set_arn(topic.topic_arn().map(str::to_owned))
+        .build()
+        .expect("a target with an id and an ARN");
+    events
+        .put_targets()
+        .rule(name)
+        .targets(target)
+        .send()
+        .await
+        .expect("PutTargets on moto");
+}

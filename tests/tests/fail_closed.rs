@@ -70,6 +70,11 @@ async fn seed(moto: &Moto, rule: &str) -> Value {
                 .await
                 .unwrap();
         }
+        "kms-critical-calls-monitored" => {
+            seed::trail(moto, true).await;
+            let pattern = include_str!("../../cdk/test/data/critical-calls-pattern.json");
+            seed::alert_rule(moto, "kms-alerts", pattern, true).await;
+        }
         id if atrest_e2e::stores::RULES.contains(&id) => {
             atrest_e2e::stores::store(moto, id, "fail-closed", Some(&k)).await;
         }

@@ -97,6 +97,31 @@ async fn every_rule_calls_exactly_what_its_spec_declares() {
             json!({})
         };
 
+        if spec.id == "kms-critical-calls-monitored" {
+            // A rule that hears one call (its targets are read), a trail
+            // into a log group (its metric filters are read for the rest).
+            seed::trail(&moto, true).await;
+            let one = r#"{"source":["aws.kms"],"detail":{"eventName":["DisableKey"]}}"#;
+            seed::alert_rule(&moto, "kms-disable", one, true).await;
+            aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config())
+                .create_log_group()
+                .log_group_name("cloudtrail")
+                .send()
+                .await
+                .unwrap();
+            aws_sdk_cloudtrail::Client::new(&moto.sdk_config())
+                .update_trail()
+                .name("org-trail")
+                .cloud_watch_logs_log_group_arn(format!(
+                    "arn:aws:logs:{}:{}:log-group:cloudtrail:*",
+                    atrest_e2e::REGION,
+                    atrest_e2e::ACCOUNT
+                ))
+                .cloud_watch_logs_role_arn(format!("arn:aws:iam::{}:role/trail-to-logs", atrest_e2e::ACCOUNT))
+                .send()
+                .await
+                .unwrap();
+        }
         let mut invocations = vec![events::scheduled(spec.id, params.clone())];
         let mut real_token = events::scheduled(spec.id, params.clone());
         real_token["resultToken"] = json!("a-real-result-token");
@@ -126,6 +151,12 @@ async fn every_rule_calls_exactly_what_its_spec_declares() {
             declared.remove("kms:DescribeKey");
             declared.remove("config:GetComplianceDetailsByConfigRule");
             declared.remove("config:PutEvaluations");
+        }
+        if spec.id == "kms-critical-calls-monitored" {
+            // moto does not answer CloudWatch's CBOR protocol, so no alarm
+            // is seeded and none is asked for here; tests/monitoring.rs
+            // asserts DescribeAlarmsForMetric against a mock.
+            declared.remove("cloudwatch:DescribeAlarmsForMetric");
         }
         assert_eq!(used, declared, "{}: calls made vs IAM actions declared", spec.id);
     }
