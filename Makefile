@@ -77,7 +77,7 @@ export ATREST_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/atrest
 deploy-check: venv
 	cd cdk && $(NPM) ci --no-audit --no-fund --loglevel=error
 	cd cdk && $(NPM) test
-	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out
+	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out -c atrest:alerts=on
 	cd cdk && $(CDK_ENV) npx cdk synth --quiet --no-notices -o cdk.out.org \
 	  -c atrest:deployAs=organization-conformance-pack -c atrest:encryptionKey=true \
 	  -c atrest:organizationAccounts=test/data/organization-accounts.json -c atrest:excludedAccounts=123456789012 \

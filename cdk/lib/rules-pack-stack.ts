@@ -34,6 +34,7 @@ import {
   remediationProperties,
 } from './config-rule';
 import { RemediationRoles, remediableRules, remediationDeployment } from './remediation';
+import { Alerts, criticalCalls } from './alerts';
 import { ManifestRule, actionStatements } from './manifest';
 import { InvokePermission, checkPolicySize } from './resource-policy';
 
@@ -193,6 +194,12 @@ export class RulesPackStack extends Stack {
       pack.addMetadata('cfn-lint', { config: { ignore_checks: ['E1029'] } });
       // Config checks it may invoke each function before it creates a rule.
       invokerStacks.forEach((nested) => pack.node.addDependency(nested));
+    }
+    if (settings.alerts === 'on') {
+      new Alerts(this, 'KmsAlerts', {
+        calls: criticalCalls(props.manifest, settings.parameters),
+        namePrefix: settings.namePrefix,
+      });
     }
     new CfnOutput(this, 'FailedInvocationsQueue', {
       value: this.failedInvocations.queueUrl,

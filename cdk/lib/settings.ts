@@ -62,6 +62,12 @@ export interface Settings {
   readonly remediation: RemediationMode;
   /** The customer-managed key ARN runbooks encrypt with (AWSConfigRemediation-EncryptSNSTopic). */
   readonly remediationKeyArn?: string;
+  /**
+   * KMS alerting: EventBridge rules for the critical KMS calls and KMS's
+   * key events, to an SNS topic under a customer-managed key (`on`), or
+   * none (the default).
+   */
+  readonly alerts: 'none' | 'on';
 }
 
 export type RemediationMode = 'none' | 'manual' | 'automatic';
@@ -149,6 +155,8 @@ export function readSettings(context: Context, appDir: string): Settings {
   if (!['none', 'manual', 'automatic'].includes(remediation)) {
     throw bad('atrest:remediation', remediation, 'none, manual or automatic');
   }
+  const alerts = str('atrest:alerts', 'none');
+  if (alerts !== 'none' && alerts !== 'on') throw bad('atrest:alerts', alerts, 'none or on');
   const remediationKeyArn = context('atrest:remediationKeyArn') === undefined ? undefined : str('atrest:remediationKeyArn', '');
   if (remediationKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/.test(remediationKeyArn)) {
     throw bad('atrest:remediationKeyArn', remediationKeyArn, 'a KMS key ARN');
@@ -173,6 +181,7 @@ export function readSettings(context: Context, appDir: string): Settings {
     stackSetAssets,
     remediation: remediation as RemediationMode,
     remediationKeyArn,
+    alerts,
   };
 }
 

@@ -26,7 +26,7 @@ const GROUPS: ReadonlyArray<readonly [resource: string, reason: string, actions:
     [
       'config:PutEvaluations', 'config:GetResourceConfigHistory', 'ec2:DescribeVolumes', 'ec2:GetEbsDefaultKmsKeyId',
       'ec2:GetEbsEncryptionByDefault', 'kms:ListKeys', 'kms:ListAliases', 'lambda:ListFunctions', 's3:ListAllMyBuckets',
-      'ssm:DescribeParameters', 'iam:GetAccountAuthorizationDetails',
+      'ssm:DescribeParameters', 'iam:GetAccountAuthorizationDetails', 'cloudwatch:DescribeAlarmsForMetric',
     ],
   ],
   [
@@ -35,8 +35,13 @@ const GROUPS: ReadonlyArray<readonly [resource: string, reason: string, actions:
     [
       'backup:ListBackupVaults', 'cloudtrail:DescribeTrails', 'dynamodb:ListTables', 'ecr:DescribeRepositories',
       'elasticfilesystem:DescribeFileSystems', 'kinesis:ListStreams', 'logs:DescribeLogGroups', 'secretsmanager:ListSecrets',
-      'sns:ListTopics', 'sqs:ListQueues',
+      'sns:ListTopics', 'sqs:ListQueues', 'events:ListRules', 'logs:DescribeMetricFilters',
     ],
+  ],
+  [
+    '*',
+    "a trail's status and selectors: trails of every region, and organization trails owned by the management account",
+    ['cloudtrail:GetTrailStatus', 'cloudtrail:GetEventSelectors'],
   ],
   [
     'arn:${AWS::Partition}:kms:${AWS::Region}:*:key/*',
@@ -50,6 +55,7 @@ const GROUPS: ReadonlyArray<readonly [resource: string, reason: string, actions:
   ],
   [own('backup', 'backup-vault:*'), EVERY_OF_TYPE, ['backup:ListTags']],
   [own('cloudtrail', 'trail/*'), EVERY_OF_TYPE, ['cloudtrail:ListTags']],
+  [own('events', 'rule/*'), EVERY_OF_TYPE, ['events:ListTargetsByRule']],
   [own('dynamodb', 'table/*'), EVERY_OF_TYPE, ['dynamodb:DescribeTable', 'dynamodb:ListTagsOfResource']],
   [own('ecr', 'repository/*'), EVERY_OF_TYPE, ['ecr:ListTagsForResource']],
   [own('kinesis', 'stream/*'), EVERY_OF_TYPE, ['kinesis:DescribeStreamSummary', 'kinesis:ListTagsForStream']],

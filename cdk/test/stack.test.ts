@@ -504,6 +504,44 @@ test('remediation: one automation role per runbook, trusted by Automation for th
   ]);
 });
 
+test('KMS alerts: the critical calls, exactly as configured, and KMS key events, to a topic under a rotating customer-managed key', () => {
+  assert.equal(resources(synth().json, 'AWS::Events::Rule').length, 0, 'off by default');
+  const { json } = synth({ 'atrest:alerts': 'on' });
+  const rules = resources(json, 'AWS::Events::Rule');
+  assert.equal(rules.length, 2);
+  const calls = byName(rules, 'atrest-kms-critical-calls', 'Name');
+  // The pattern the moto test holds kms-critical-calls-monitored COMPLIANT on.
+  const committed = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk', 'test', 'data', 'critical-calls-pattern.json'), 'utf8'));
+  assert.deepEqual(calls.Properties.EventPattern, committed);
+  const keyEvents = byName(rules, 'atrest-kms-key-events', 'Name');
+  assert.deepEqual(keyEvents.Properties.EventPattern, {
+    source: ['aws.kms'],
+    'detail-type': ['KMS CMK Rotation', 'KMS CMK Deletion', 'KMS Imported Key Material Expiration'],
+  });
+  const topics = resources(json, 'AWS::SNS::Topic').filter((t) => t.Properties.DisplayName?.includes('KMS'));
+  assert.equal(topics.length, 1);
+  const topicId = Object.keys(json.Resources).find((id) => json.Resources[id] === topics[0])!;
+  for (const rule of [calls, keyEvents]) {
+    assert.equal(rule.Properties.State, 'ENABLED');
+    assert.deepEqual(rule.Properties.Targets.map((t: any) => t.Arn), [{ Ref: topicId }]);
+  }
+  const keyId = topics[0].Properties.KmsMasterKeyId['Fn::GetAtt'][0];
+  assert.equal(json.Resources[keyId].Properties.EnableKeyRotation, true);
+  // Only the two rules may publish.
+  const [policy] = resources(json, 'AWS::SNS::TopicPolicy').filter((p) => JSON.stringify(p.Properties.Topics).includes(topicId));
+  const publish = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Action === 'sns:Publish');
+  assert.deepEqual(publish.Principal, { Service: 'events.amazonaws.com' });
+  assert.equal(publish.Condition.ArnEquals['aws:SourceArn'].length, 2);
+
+  // Narrowed by the rule's own parameter: the pattern follows it exactly.
+  const narrowed = synth({
+    'atrest:alerts': 'on',
+    'atrest:parameters': { ...TAGS, 'kms-critical-calls-monitored': { criticalActions: 'kms:DisableKey, ScheduleKeyDeletion,kms:DisableKey' } },
+  });
+  const pattern = byName(resources(narrowed.json, 'AWS::Events::Rule'), 'atrest-kms-critical-calls', 'Name').Properties.EventPattern;
+  assert.deepEqual(pattern.detail.eventName, ['DisableKey', 'ScheduleKeyDeletion']);
+});
+
 test('bad settings are errors naming the setting', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ 'atrest:architecture': 'sparc' }, /atrest:architecture .*arm64 or x86_64/],
@@ -517,6 +555,7 @@ test('bad settings are errors naming the setting', () => {
     [{ 'atrest:deployAs': 'stackset' }, /atrest:deployAs/],
     [{ 'atrest:remediation': 'auto' }, /atrest:remediation .*none, manual or automatic/],
     [{ 'atrest:remediationKeyArn': 'alias/payments' }, /atrest:remediationKeyArn .*a KMS key ARN/],
+    [{ 'atrest:alerts': 'yes' }, /atrest:alerts .*none or on/],
   ];
   for (const [context, message] of cases) {
     assert.throws(() => buildApp({ ...BASE, ...context }), message, JSON.stringify(context));
@@ -534,6 +573,7 @@ test('cdk-nag AwsSolutions and PCI DSS 3.2.1 report no unacknowledged finding', 
     { 'atrest:invokerAccountIds': '111122223333', 'atrest:encryptionKey': true },
     { 'atrest:remediation': 'automatic', 'atrest:remediationKeyArn': 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1' },
     { 'atrest:deployAs': 'organization-conformance-pack', 'atrest:organizationAccounts': ORG_ACCOUNTS, 'atrest:remediation': 'manual' },
+    { 'atrest:alerts': 'on' },
   ]) {
     const { app } = buildApp({ ...BASE, ...context });
     assert.doesNotThrow(() => app.synth(), JSON.stringify(context));
