@@ -529,7 +529,7 @@ test('KMS alerts: the critical calls, exactly as configured, and KMS key events,
   assert.equal(json.Resources[keyId].Properties.EnableKeyRotation, true);
   // Only the two rules may publish.
   const [policy] = resources(json, 'AWS::SNS::TopicPolicy').filter((p) => JSON.stringify(p.Properties.Topics).includes(topicId));
-  const publish = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Action === 'sns:Publish');
+  const publish = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Effect === 'Allow' && st.Action === 'sns:Publish');
   assert.deepEqual(publish.Principal, { Service: 'events.amazonaws.com' });
   assert.equal(publish.Condition.ArnEquals['aws:SourceArn'].length, 2);
 
