@@ -4,7 +4,7 @@
 //! and still protects resources is a finding of its own; one that protects
 //! nothing the run read is listed as unused.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use atrest_common::keys::{KeyUse, Rotation};
@@ -93,6 +93,8 @@ impl Inventory {
                 entries.entry(id).or_insert(entry);
             }
         }
+        // Each reference is resolved once, however many resources name it.
+        let mut resolved: HashMap<(String, Option<String>), (String, Option<String>)> = HashMap::new();
         for KeyUse {
             resource_type,
             resource_id,
@@ -100,9 +102,19 @@ impl Inventory {
             account_id,
         } in keys.take_uses()
         {
-            let (id, entry) = resolve(keys, &key, account_id.as_deref(), region).await?;
-            let entry = entries.entry(id).or_insert(entry);
-            entry.protects.entry(resource_type).or_default().push(resource_id);
+            let named = (key, account_id);
+            let id = match resolved.get(&named) {
+                Some(id) => id.clone(),
+                None => {
+                    let (id, entry) = resolve(keys, &named.0, named.1.as_deref(), region).await?;
+                    entries.entry(id.clone()).or_insert(entry);
+                    resolved.insert(named, id.clone());
+                    id
+                }
+            };
+            if let Some(entry) = entries.get_mut(&id) {
+                entry.protects.entry(resource_type).or_default().push(resource_id);
+            }
         }
         let mut inventory = Inventory {
             keys: Vec::with_capacity(entries.len()),

@@ -53,14 +53,19 @@ impl InventoryArg {
         match output.format() {
             Format::Table | Format::Json | Format::Csv => Ok(()),
             _ if !self.inventory => Ok(()),
-            other => Err(CliError::Usage(format!(
-                "--inventory is written as table, json or csv, not {}",
-                other
-                    .to_possible_value()
-                    .map_or_else(String::new, |v| v.get_name().to_owned())
-            ))),
+            other => Err(not_an_inventory_format(other)),
         }
     }
+}
+
+/// The error of `--inventory` in a format it is not written in.
+fn not_an_inventory_format(format: Format) -> CliError {
+    CliError::Usage(format!(
+        "--inventory is written as table, json or csv, not {}",
+        format
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
+    ))
 }
 
 impl OutputArgs {
@@ -113,10 +118,7 @@ pub fn render_inventory(inventory: &Inventory, format: Format, out: &mut dyn Wri
         Format::Json => json(inventory, out),
         Format::Table => inventory_table(inventory, out).map_err(CliError::Write),
         Format::Csv => inventory_csv(inventory, out),
-        other => InventoryArg { inventory: true }.check(&OutputArgs {
-            format: Some(other),
-            output: None,
-        }),
+        other => Err(not_an_inventory_format(other)),
     }
 }
 
