@@ -22,6 +22,7 @@
 //! path from [`prepare`] or [`run`](run::run) on, into a dry run.
 
 pub mod aws;
+pub mod drive;
 pub mod error;
 pub mod evaluation;
 pub mod event;

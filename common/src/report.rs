@@ -221,7 +221,7 @@ impl Deadline {
         Deadline { at: Some(at), margin }
     }
 
-    fn running_short(&self) -> bool {
+    pub(crate) fn running_short(&self) -> bool {
         self.at
             .is_some_and(|at| at.saturating_duration_since(Instant::now()) < self.margin)
     }
@@ -254,13 +254,15 @@ impl<'a> Outbox<'a> {
         self
     }
 
-    /// Called by the sweep driver before each resource: when the invocation's time
-    /// runs short, delivers what is held and fails with an error naming
-    /// what was left (`left`: the resources of the current page).
-    pub(crate) async fn ensure_time(&mut self, left: usize) -> Result<(), Error> {
-        if !self.deadline.running_short() {
-            return Ok(());
-        }
+    /// The deadline sweeps stop at.
+    pub(crate) fn deadline(&self) -> Deadline {
+        self.deadline
+    }
+
+    /// Ends a sweep the deadline cut short: delivers what is held and fails
+    /// with an error naming what was left (`left`: resources of the page
+    /// being judged).
+    pub(crate) async fn cut(&mut self, left: usize) -> Result<(), Error> {
         self.sink.flush().await?;
         Err(Error::Deadline {
             reported: self.counts.total(),

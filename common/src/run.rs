@@ -121,7 +121,7 @@ pub async fn run_until(
                 (Some(aws), Some(rule_name), false) => Some((aws, rule_name)),
                 _ => None,
             };
-            match drive(rule, &ctx, &mut out).await {
+            match crate::drive::drive(rule, &ctx, &mut out).await {
                 Ok(()) => {
                     if let Some((aws, rule_name)) = recorded {
                         stale = retire_stale(rule, aws, rule_name, &mut out).await?;
@@ -146,26 +146,6 @@ pub async fn run_until(
         counts,
         stale,
     })
-}
-
-/// Runs a rule's sweep: page by page, each found resource judged only when
-/// there is time left (else [`Error::Deadline`], after delivering what was
-/// judged) and only once per invocation.
-async fn drive(rule: &dyn Rule, ctx: &RuleContext<'_>, out: &mut Outbox<'_>) -> Result<(), Error> {
-    let mut sweep = rule.sweep(ctx)?;
-    while let Some(page) = sweep.next_page().await? {
-        let n = page.len();
-        for (i, found) in page.into_iter().enumerate() {
-            out.ensure_time(n - i).await?;
-            if out.has_reported(found.resource_type, &found.resource_id) {
-                continue;
-            }
-            if let Some(verdict) = found.verdict.await? {
-                out.push(found.resource_type, &found.resource_id, verdict).await?;
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn finish(mut out: Outbox<'_>) -> Result<Counts, Error> {

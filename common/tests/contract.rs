@@ -405,7 +405,9 @@ fn the_spec_adds_the_contracts_iam_actions() {
     );
 }
 
-/// A sweep of 50 resources that takes 20 ms for each.
+/// A sweep of 50 resources that takes 100 ms for each (judged
+/// [`CONCURRENT_JUDGEMENTS`](atrest_common::drive::CONCURRENT_JUDGEMENTS)
+/// at a time: about 700 ms in all).
 struct SlowSweep;
 
 #[async_trait]
@@ -417,7 +419,7 @@ impl Rule for SlowSweep {
         let found = (0..50)
             .map(|i| {
                 Found::new("AWS::EC2::Volume", format!("vol-{i:02}"), async {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     Ok(Some(Verdict::compliant("ok")))
                 })
             })
