@@ -14,6 +14,9 @@ pub enum CliError {
     Read { path: String, source: std::io::Error },
     #[error("{path} is not valid JSON: {source}")]
     Json { path: String, source: serde_json::Error },
+    /// Bad JSON in a file read a piece at a time: where, as a byte offset.
+    #[error("{path} is not valid JSON: {problem}")]
+    Syntax { path: String, problem: String },
     #[error("{path}: {problem}")]
     Input { path: String, problem: String },
     #[error("unknown rule `{0}` (see `atrest rules`)")]

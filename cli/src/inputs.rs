@@ -6,10 +6,10 @@ use std::path::Path;
 
 use atrest_common::item::parse_timestamp;
 use atrest_common::{ConfigurationItem, Invocation};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::CliError;
+use crate::item_stream::ItemReader;
 
 /// Reads a file, gunzipping it when it is gzip-compressed (Config delivers
 /// snapshots and history files as `.json.gz`).
@@ -39,14 +39,6 @@ fn parse_json(path: &Path, bytes: &[u8]) -> Result<Value, CliError> {
     })
 }
 
-/// A Config snapshot or history file, its items left undecoded: slices of
-/// the file's bytes, each decoded when it is evaluated.
-#[derive(serde::Deserialize)]
-struct SnapshotSlices<'a> {
-    #[serde(borrow, rename = "configurationItems")]
-    items: Vec<&'a RawValue>,
-}
-
 /// Decodes a Config rule event file.
 pub fn read_event(path: &Path) -> Result<Invocation, CliError> {
     let value = read_json(path)?;
@@ -56,133 +48,51 @@ pub fn read_event(path: &Path) -> Result<Invocation, CliError> {
     })
 }
 
-/// A file of configuration items, read whole (and gunzipped).
-pub struct ItemFile {
-    name: String,
-    bytes: Vec<u8>,
+/// Decodes item `i` (from 0) of the file `name`; errors name the file and
+/// the item's position (from 1).
+pub fn decode_item(name: &str, i: usize, text: &str) -> Result<ConfigurationItem, CliError> {
+    serde_json::from_str(text).map_err(|e| CliError::Input {
+        path: name.to_owned(),
+        problem: format!("configuration item #{}: {e}", i + 1),
+    })
 }
 
-impl ItemFile {
-    pub fn read(path: &Path) -> Result<Self, CliError> {
-        Ok(ItemFile {
-            name: path.display().to_string(),
-            bytes: read_bytes(path)?,
-        })
-    }
-
-    /// The file's items, undecoded: a Config snapshot or history file
-    /// (`configurationItems`), a JSON array of items, or one item. The whole
-    /// file is checked to be JSON of one of those shapes; each item is
-    /// decoded (and its errors named) by [`Items::decode`].
-    pub fn items(&self) -> Result<Items<'_>, CliError> {
-        let input = |problem: &str| CliError::Input {
-            path: self.name.clone(),
-            problem: problem.into(),
-        };
-        let neither = || input("neither a Config snapshot (configurationItems) nor configuration items");
-        // The common case in one pass over the bytes that allocates nothing
-        // per item. Anything else, and every error, takes the path below.
-        if let Ok(file) = serde_json::from_slice::<SnapshotSlices<'_>>(&self.bytes) {
-            return Ok(self.slices(file.items));
-        }
-        let value = parse_json(Path::new(&self.name), &self.bytes)?;
-        let slices = match &value {
-            Value::Object(m) => match m.get("configurationItems") {
-                // A list, yet not read above (e.g. the field appears twice): serde names why.
-                Some(Value::Array(_)) => serde_json::from_slice::<SnapshotSlices<'_>>(&self.bytes).map(|f| f.items),
-                Some(_) => return Err(input("configurationItems is not a list")),
-                None if m.contains_key("resourceType") => {
-                    serde_json::from_slice::<&RawValue>(&self.bytes).map(|r| vec![r])
-                }
-                None => return Err(neither()),
-            },
-            Value::Array(_) => serde_json::from_slice::<Vec<&RawValue>>(&self.bytes),
-            _ => return Err(neither()),
-        };
-        let slices = slices.map_err(|source| CliError::Json {
-            path: self.name.clone(),
-            source,
-        })?;
-        Ok(self.slices(slices))
-    }
-
-    fn slices<'a>(&'a self, slices: Vec<&'a RawValue>) -> Items<'a> {
-        Items {
-            name: &self.name,
-            slices,
-        }
-    }
+/// The resource (type, id, account, region) and capture time an item
+/// records, read without decoding the rest; `None` for an item that does
+/// not say (its full decoding names the problem).
+pub fn version_of(text: &str) -> Option<Version<'_>> {
+    let id: Identity<'_> = serde_json::from_str(text).ok()?;
+    let captured = id.capture.as_ref().and_then(parse_timestamp)?;
+    Some(Version {
+        resource: (id.resource_type, id.resource_id, id.account, id.region),
+        captured: (captured.secs(), captured.subsec_nanos()),
+    })
 }
 
-/// The items of one [`ItemFile`], each decoded on demand.
-pub struct Items<'a> {
-    name: &'a str,
-    slices: Vec<&'a RawValue>,
+/// Finds the items of the `AWS::KMS::*` types (keys and aliases) without
+/// decoding the others: the type appears literally in an item's text,
+/// unless it is written with `\u` escapes.
+pub struct KmsFilter {
+    kms: memchr::memmem::Finder<'static>,
+    escape: memchr::memmem::Finder<'static>,
 }
 
-impl Items<'_> {
-    /// Every item in turn, decoded.
-    pub fn decoded(&self) -> impl Iterator<Item = Result<ConfigurationItem, CliError>> + '_ {
-        self.slices.iter().enumerate().map(|(i, slice)| self.decode(i, slice))
-    }
-
-    /// The items whose flag in `keep` is set, decoded in turn.
-    pub fn decoded_where<'k>(
-        &'k self,
-        keep: &'k [bool],
-    ) -> impl Iterator<Item = Result<ConfigurationItem, CliError>> + 'k {
-        self.slices
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| keep.get(*i).copied().unwrap_or(true))
-            .map(|(i, slice)| self.decode(i, slice))
-    }
-
-    /// Each item's resource (type, id, account, region) and capture time,
-    /// read without decoding the rest; `None` for an item that does not
-    /// say (its full decoding names the problem).
-    pub fn versions(&self) -> Vec<Option<Version<'_>>> {
-        self.slices
-            .iter()
-            .map(|slice| {
-                let id: Identity<'_> = serde_json::from_str(slice.get()).ok()?;
-                let captured = id.capture.as_ref().and_then(parse_timestamp)?;
-                Some(Version {
-                    resource: (id.resource_type, id.resource_id, id.account, id.region),
-                    captured: (captured.secs(), captured.subsec_nanos()),
-                })
-            })
-            .collect()
-    }
-
-    /// Item `i` (from 0), decoded; errors name the file and the item's
-    /// position (from 1).
-    fn decode(&self, i: usize, slice: &RawValue) -> Result<ConfigurationItem, CliError> {
-        serde_json::from_str(slice.get()).map_err(|e| CliError::Input {
-            path: self.name.to_owned(),
-            problem: format!("configuration item #{}: {e}", i + 1),
-        })
-    }
-
-    /// The items of the `AWS::KMS::*` types (keys and aliases), decoded: what
-    /// an offline key directory is built from. Only the items whose text
-    /// names such a type are decoded: the type appears literally, unless it
-    /// is written with `\u` escapes, and those items are decoded too.
-    pub fn kms_items(&self) -> Result<Vec<ConfigurationItem>, CliError> {
-        let kms = memchr::memmem::Finder::new(KMS_TYPE_PREFIX.as_bytes());
-        let escape = memchr::memmem::Finder::new(b"\\u");
-        let mut out = Vec::new();
-        for (i, slice) in self.slices.iter().enumerate() {
-            let text = slice.get().as_bytes();
-            if kms.find(text).is_none() && escape.find(text).is_none() {
-                continue;
-            }
-            let item = self.decode(i, slice)?;
-            if item.resource_type.starts_with(KMS_TYPE_PREFIX) {
-                out.push(item);
-            }
+impl KmsFilter {
+    pub fn new() -> Self {
+        KmsFilter {
+            kms: memchr::memmem::Finder::new(KMS_TYPE_PREFIX.as_bytes()),
+            escape: memchr::memmem::Finder::new(b"\\u"),
         }
-        Ok(out)
+    }
+
+    /// Item `i` of file `name`, decoded, when it is a key or an alias.
+    pub fn kms_item(&self, name: &str, i: usize, text: &str) -> Result<Option<ConfigurationItem>, CliError> {
+        let bytes = text.as_bytes();
+        if self.kms.find(bytes).is_none() && self.escape.find(bytes).is_none() {
+            return Ok(None);
+        }
+        let item = decode_item(name, i, text)?;
+        Ok(item.resource_type.starts_with(KMS_TYPE_PREFIX).then_some(item))
     }
 }
 
@@ -217,5 +127,11 @@ const KMS_TYPE_PREFIX: &str = "AWS::KMS::";
 /// The configuration items of a file: a Config snapshot or history file
 /// (`configurationItems`), a JSON array of items, or one item.
 pub fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>, CliError> {
-    ItemFile::read(path)?.items()?.decoded().collect()
+    let name = path.display().to_string();
+    let mut reader = ItemReader::open(path)?;
+    let mut items = Vec::new();
+    while let Some((i, text)) = reader.next_item()? {
+        items.push(decode_item(&name, i, text)?);
+    }
+    Ok(items)
 }

@@ -46,9 +46,15 @@ pub struct KeyEntry {
     pub rotation_period_days: Option<i32>,
     /// Why something of the key is unknown.
     pub note: Option<String>,
-    /// Resource ids by resource type.
+    /// Resource ids by resource type: at most
+    /// [`LISTED_PER_TYPE`](atrest_common::keys::LISTED_PER_TYPE) per
+    /// reference to the key and type (the smallest ids).
     pub protects: BTreeMap<String, Vec<String>>,
+    /// Every resource found under the key, listed or not.
     pub protected_resources: usize,
+    /// Of those, how many `protects` leaves out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unlisted: usize,
     /// A customer-managed key that protects none of the resources read.
     pub unused: bool,
     /// A customer-managed key that cannot decrypt (or soon will not) while
@@ -96,10 +102,9 @@ impl Inventory {
         // Each reference is resolved once, however many resources name it.
         let mut resolved: HashMap<(String, Option<String>), (String, Option<String>)> = HashMap::new();
         for KeyUse {
-            resource_type,
-            resource_id,
             key,
             account_id,
+            by_type,
         } in keys.take_uses()
         {
             let named = (key, account_id);
@@ -113,7 +118,11 @@ impl Inventory {
                 }
             };
             if let Some(entry) = entries.get_mut(&id) {
-                entry.protects.entry(resource_type).or_default().push(resource_id);
+                for (resource_type, of_type) in by_type {
+                    entry.protected_resources += of_type.count;
+                    entry.unlisted += of_type.count - of_type.listed.len();
+                    entry.protects.entry(resource_type).or_default().extend(of_type.listed);
+                }
             }
         }
         let mut inventory = Inventory {
@@ -125,13 +134,16 @@ impl Inventory {
                 ids.sort();
                 ids.dedup();
             }
-            entry.protected_resources = entry.protects.values().map(Vec::len).sum();
             judge(&mut entry);
             inventory.keys.push(entry);
         }
         inventory.sort();
         Ok(inventory)
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The entry of the key `reference` names, and its identity: the key ARN
@@ -160,6 +172,7 @@ async fn resolve(
         note: None,
         protects: BTreeMap::new(),
         protected_resources: 0,
+        unlisted: 0,
         unused: false,
         finding: None,
     };
@@ -229,11 +242,14 @@ fn judge(entry: &mut KeyEntry) {
     if !UNUSABLE.contains(&entry.state.as_str()) {
         return;
     }
-    let resources: Vec<String> = entry
+    let mut resources: Vec<String> = entry
         .protects
         .iter()
         .flat_map(|(t, ids)| ids.iter().map(move |id| format!("{t} {id}")))
         .collect();
+    if entry.unlisted > 0 {
+        resources.push(format!("and {} more", entry.unlisted));
+    }
     let what = if entry.state == "Disabled" {
         "is disabled: their data cannot be decrypted until it is enabled again".to_owned()
     } else {
@@ -322,6 +338,35 @@ mod tests {
         assert!(finding.contains("AWS::EC2::Volume vol-1"), "{finding}");
         assert!(finding.contains("deletion on 2026-12-10"), "{finding}");
         assert!(!key.unused);
+    }
+
+    #[tokio::test]
+    async fn a_key_protecting_more_than_the_list_holds_counts_them_all_and_says_how_many_are_unlisted() {
+        let items = [key_item("k-big", "Disabled", "CUSTOMER")];
+        let ids: Vec<String> = (0..atrest_common::keys::LISTED_PER_TYPE + 5)
+            .map(|i| format!("vol-{i:05}"))
+            .collect();
+        let uses: Vec<(&str, &str, &str)> = ids
+            .iter()
+            .map(|id| ("AWS::EC2::Volume", id.as_str(), "k-big"))
+            .collect();
+        let inv = inventory(&items, &uses).await;
+        let [key] = &inv.keys[..] else { panic!("{inv:?}") };
+        assert_eq!(key.protected_resources, ids.len());
+        assert_eq!(key.unlisted, 5);
+        assert_eq!(
+            key.protects["AWS::EC2::Volume"].len(),
+            atrest_common::keys::LISTED_PER_TYPE
+        );
+        let finding = key.finding.as_deref().unwrap();
+        assert!(
+            finding.contains(&format!("still protects {} resources", ids.len())),
+            "{finding}"
+        );
+        assert!(
+            finding.contains("vol-00000") && finding.contains(", and 5 more)"),
+            "{finding}"
+        );
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@ mod evaluate;
 mod html;
 mod inputs;
 mod inventory;
+mod item_stream;
 mod junit;
 mod output;
 mod pack;
@@ -14,6 +15,7 @@ mod rules_cmd;
 mod sarif;
 mod scan;
 mod snapshot;
+mod spill;
 
 use std::process::ExitCode;
 

@@ -219,6 +219,9 @@ fn inventory_table(inventory: &Inventory, out: &mut dyn Write) -> std::io::Resul
         for (resource_type, ids) in &k.protects {
             writeln!(out, "    {resource_type}: {}", ids.join(", "))?;
         }
+        if k.unlisted > 0 {
+            writeln!(out, "    ... and {} more resources", k.unlisted)?;
+        }
         for line in [&k.finding, &k.note].into_iter().flatten() {
             writeln!(out, "    ! {line}")?;
         }
@@ -281,34 +284,61 @@ fn inventory_csv(inventory: &Inventory, out: &mut dyn Write) -> Result<(), CliEr
     w.flush().map_err(CliError::Write)
 }
 
+/// The columns of the CSV report.
+pub const CSV_HEADER: [&str; 8] = [
+    "rule",
+    "resourceType",
+    "resourceId",
+    "compliance",
+    "annotation",
+    "orderingTimestamp",
+    "accountId",
+    "region",
+];
+
+/// One finding's CSV row.
+pub fn csv_record(f: &Finding) -> [&str; 8] {
+    [
+        f.rule,
+        &f.resource_type,
+        &f.resource_id,
+        f.compliance.as_str(),
+        f.annotation.as_deref().unwrap_or(""),
+        &f.ordering_timestamp,
+        f.account_id.as_deref().unwrap_or(""),
+        f.region.as_deref().unwrap_or(""),
+    ]
+}
+
 fn csv_format(report: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
     let mut w = csv::Writer::from_writer(out);
     let csv_err = |e: csv::Error| CliError::Write(std::io::Error::other(e));
-    w.write_record([
-        "rule",
-        "resourceType",
-        "resourceId",
-        "compliance",
-        "annotation",
-        "orderingTimestamp",
-        "accountId",
-        "region",
-    ])
-    .map_err(csv_err)?;
+    w.write_record(CSV_HEADER).map_err(csv_err)?;
     for f in report.findings {
-        w.write_record([
-            f.rule,
-            &f.resource_type,
-            &f.resource_id,
-            f.compliance.as_str(),
-            f.annotation.as_deref().unwrap_or(""),
-            &f.ordering_timestamp,
-            f.account_id.as_deref().unwrap_or(""),
-            f.region.as_deref().unwrap_or(""),
-        ])
-        .map_err(csv_err)?;
+        w.write_record(csv_record(f)).map_err(csv_err)?;
     }
     w.flush().map_err(CliError::Write)
+}
+
+/// A value as pretty JSON (two-space indents), as the JSON report writes it.
+pub fn json_pretty(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value).map_err(|e| CliError::Write(e.into()))
+}
+
+/// Writes a run's spilled findings (and the key inventory) as its report,
+/// or with `--inventory` the inventory alone, to `--output` or stdout.
+pub fn emit_spill(
+    spill: crate::spill::Spill,
+    inventory: Option<&Inventory>,
+    output: &OutputArgs,
+    inventory_only: bool,
+) -> Result<(), CliError> {
+    match (inventory_only, inventory) {
+        (true, Some(inventory)) => emit_with(output.output.as_deref(), |w| {
+            render_inventory(inventory, output.format(), w)
+        }),
+        _ => emit_with(output.output.as_deref(), |w| spill.write(inventory, w)),
+    }
 }
 
 /// Writes `bytes` to `output` (whole, or not at all) or stdout.

@@ -201,8 +201,15 @@ pub fn now_text() -> String {
 /// The exit code of a report: 1 when something is NON_COMPLIANT or the
 /// key inventory has a finding, else 0.
 pub fn exit_code(report: &Report<'_>) -> u8 {
-    let inventory_finding = report.inventory.is_some_and(|i| i.findings().next().is_some());
-    if inventory_finding || report.findings.iter().any(|f| f.compliance == Compliance::NonCompliant) {
+    let non_compliant = report.findings.iter().any(|f| f.compliance == Compliance::NonCompliant);
+    exit_code_of(non_compliant, report.inventory)
+}
+
+/// The exit code of a run with (or without) a NON_COMPLIANT finding and
+/// this key inventory.
+pub fn exit_code_of(non_compliant: bool, inventory: Option<&Inventory>) -> u8 {
+    let inventory_finding = inventory.is_some_and(|i| i.findings().next().is_some());
+    if inventory_finding || non_compliant {
         crate::error::EXIT_NON_COMPLIANT
     } else {
         crate::error::EXIT_OK

@@ -3,20 +3,22 @@
 //! `AWS::KMS::Alias`) items; no AWS call is made. What cannot be judged
 //! offline is reported NON_COMPLIANT with a reason, never COMPLIANT.
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL, KMS_KEY_TYPE};
 use atrest_common::{
-    DryRun, Environment, Error, Evaluation, Invocation, KeyDirectory, Parameters, Rule, Trigger, Verdict,
+    ConfigurationItem, DryRun, Environment, Error, Evaluation, Invocation, KeyDirectory, Parameters, Rule, Trigger,
+    Verdict,
 };
 
 use crate::error::CliError;
-use crate::inputs::{ItemFile, Items, ResourceKey};
+use crate::inputs::{decode_item, version_of, KmsFilter, Version};
 use crate::inventory::{resource_types, Inventory};
-use crate::output::{emit_report, InventoryArg, OutputArgs};
+use crate::item_stream::ItemReader;
+use crate::output::{emit_report, emit_spill, InventoryArg, OutputArgs};
 use crate::params_arg;
-use crate::report::{exit_code, Finding, Report};
+use crate::report::{exit_code, exit_code_of, Finding, Report};
+use crate::spill::Spill;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,33 +40,37 @@ pub struct Args {
 pub fn run(args: Args) -> Result<u8, CliError> {
     let (selected, notes) = params_arg::select(&args.rules, &args.params)?;
     args.inventory.check(&args.output)?;
-    let files = args
-        .files
-        .iter()
-        .map(|f| ItemFile::read(f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let lists = files.iter().map(ItemFile::items).collect::<Result<Vec<_>, _>>()?;
-    // Key facts first, from wherever the key items are in the files.
-    let mut key_items = Vec::new();
-    for list in &lists {
-        key_items.extend(list.kms_items()?);
-    }
+    // First pass: key facts, from wherever the key items are in the files,
+    // and which version of each resource is the latest.
+    let first = first_pass(&args.files)?;
     // Every recorded key is in the inventory, used or not.
-    let known: Vec<String> = key_items
+    let known: Vec<String> = first
+        .key_items
         .iter()
         .filter(|i| i.resource_type == KMS_KEY_TYPE && !i.status.is_gone())
         .map(|i| i.arn.clone().unwrap_or_else(|| i.resource_id.clone()))
         .collect();
     let env = Environment {
         aws: None,
-        keys: KeyDirectory::new(ItemKeySource::from_items(&key_items), DEFAULT_TTL).noting_uses(),
+        keys: KeyDirectory::new(ItemKeySource::from_items(&first.key_items), DEFAULT_TTL).noting_uses(),
     };
-    let latest = latest_versions(&lists);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
-    let per_rule = runtime.block_on(evaluate_items(&lists, &latest.keep, &selected, &env))?;
+    // Second pass: each kept item judged. Findings of the formats written
+    // one at a time go to disk as they come, so memory stays flat.
+    let mut collected = match Spill::new(args.output.format(), selected.len())? {
+        Some(spill) => Collected::Spilled(spill),
+        None => Collected::Held(selected.iter().map(|_| Vec::new()).collect()),
+    };
+    runtime.block_on(evaluate_files(
+        &args.files,
+        &first.latest.keep,
+        &selected,
+        &env,
+        &mut collected,
+    ))?;
     let rules: Vec<_> = selected.iter().map(|s| s.rule.spec()).collect();
     let inventory = runtime.block_on(Inventory::build(&env.keys, known, resource_types(&rules), None))?;
     // Only once every item was read: bad input gets its error alone.
@@ -72,6 +78,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         eprintln!("{note}");
     }
     let mut source = Report::files(&args.files);
+    let latest = &first.latest;
     if latest.set_aside > 0 {
         let history = format!(
             "history: the latest version of each of {} resources judged, {} earlier versions set aside",
@@ -80,6 +87,14 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         eprintln!("{history}");
         source = format!("{source} ({history})");
     }
+    let per_rule = match collected {
+        Collected::Spilled(spill) => {
+            let code = exit_code_of(spill.any_non_compliant(), Some(&inventory));
+            emit_spill(spill, Some(&inventory), &args.output, args.inventory.inventory)?;
+            return Ok(code);
+        }
+        Collected::Held(per_rule) => per_rule,
+    };
     let findings: Vec<Finding> = per_rule.into_iter().flatten().collect();
     let report = Report::new(&findings, rules, source).with_inventory(&inventory);
     emit_report(&report, &args.output, args.inventory.inventory)?;
@@ -90,9 +105,85 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     Ok(code)
 }
 
+/// What the first pass over the files learnt.
+struct FirstPass {
+    /// The `AWS::KMS::*` items, decoded.
+    key_items: Vec<ConfigurationItem>,
+    latest: Latest,
+}
+
+/// Reads every file once: its key items, and each item's resource and
+/// capture time (as a 128-bit keyed hash, so that a million items take
+/// 32 MiB, not their names). Checks every file is JSON of a known shape.
+fn first_pass(files: &[PathBuf]) -> Result<FirstPass, CliError> {
+    let kms = KmsFilter::new();
+    let mut key_items = Vec::new();
+    let hashing = VersionHashing::new();
+    let mut versions = Vec::new();
+    let mut counts = Vec::with_capacity(files.len());
+    for (f, path) in files.iter().enumerate() {
+        let name = path.display().to_string();
+        let file = u32::try_from(f).map_err(|_| too_many(&name))?;
+        let mut reader = ItemReader::open(path)?;
+        let mut count = 0;
+        while let Some((i, text)) = reader.next_item()? {
+            count = i + 1;
+            if let Some(item) = kms.kms_item(&name, i, text)? {
+                key_items.push(item);
+            }
+            if let Some(version) = version_of(text) {
+                let index = u32::try_from(i).map_err(|_| too_many(&name))?;
+                versions.push(hashing.entry(&version, file, index));
+            }
+        }
+        counts.push(count);
+    }
+    Ok(FirstPass {
+        key_items,
+        latest: latest_versions(versions, &counts),
+    })
+}
+
+fn too_many(name: &str) -> CliError {
+    CliError::Input {
+        path: name.to_owned(),
+        problem: "more than 4,294,967,295 configuration items (or files)".into(),
+    }
+}
+
+/// One recorded version: its resource's hash, capture time and position.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct VersionEntry {
+    resource: [u64; 2],
+    captured: (i64, u32),
+    file: u32,
+    index: u32,
+}
+
+/// Two independently keyed SipHashes: 128 bits, so that two resources of
+/// one run share a hash with a chance of about n²/2¹²⁹ (a million items:
+/// 10⁻²⁷), and no input can be chosen to collide.
+struct VersionHashing(std::hash::RandomState, std::hash::RandomState);
+
+impl VersionHashing {
+    fn new() -> Self {
+        VersionHashing(std::hash::RandomState::new(), std::hash::RandomState::new())
+    }
+
+    fn entry(&self, version: &Version<'_>, file: u32, index: u32) -> VersionEntry {
+        use std::hash::BuildHasher;
+        VersionEntry {
+            resource: [self.0.hash_one(&version.resource), self.1.hash_one(&version.resource)],
+            captured: version.captured,
+            file,
+            index,
+        }
+    }
+}
+
 /// Which items to judge.
 struct Latest {
-    /// Per list, per item: whether it is the latest version of its resource.
+    /// Per file, per item: whether it is the latest version of its resource.
     keep: Vec<Vec<bool>>,
     /// Earlier versions left out.
     set_aside: usize,
@@ -105,79 +196,88 @@ struct Latest {
 /// later in file order on a tie; a deleted latest version is judged as
 /// deleted (NOT_APPLICABLE), not its earlier life. Items that do not say
 /// which resource or when are kept (their decoding names the problem).
-fn latest_versions(lists: &[Items<'_>]) -> Latest {
-    let versions: Vec<_> = lists.iter().map(Items::versions).collect();
-    let mut latest: HashMap<&ResourceKey<'_>, ((i64, u32), usize, usize)> = HashMap::new();
-    let mut repeated: HashSet<&ResourceKey<'_>> = HashSet::new();
-    for (l, list) in versions.iter().enumerate() {
-        for (i, version) in list.iter().enumerate() {
-            let Some(v) = version else { continue };
-            match latest.get(&v.resource) {
-                Some((captured, _, _)) => {
-                    repeated.insert(&v.resource);
-                    if v.captured >= *captured {
-                        latest.insert(&v.resource, (v.captured, l, i));
-                    }
-                }
-                None => {
-                    latest.insert(&v.resource, (v.captured, l, i));
-                }
-            }
+fn latest_versions(mut versions: Vec<VersionEntry>, counts: &[usize]) -> Latest {
+    // By resource, then capture time, then file order: the last of each
+    // resource's run is its latest version.
+    versions.sort_unstable();
+    let mut keep: Vec<Vec<bool>> = counts.iter().map(|n| vec![true; *n]).collect();
+    let (mut set_aside, mut resources_with_history) = (0, 0);
+    for run in versions.chunk_by(|a, b| a.resource == b.resource) {
+        let Some((_, earlier)) = run.split_last() else { continue };
+        if earlier.is_empty() {
+            continue;
         }
-    }
-    let mut keep: Vec<Vec<bool>> = versions.iter().map(|l| vec![true; l.len()]).collect();
-    let mut set_aside = 0;
-    for (l, list) in versions.iter().enumerate() {
-        for (i, version) in list.iter().enumerate() {
-            if let Some(v) = version {
-                if latest.get(&v.resource).is_some_and(|(_, ll, ii)| (*ll, *ii) != (l, i)) {
-                    keep[l][i] = false;
-                    set_aside += 1;
-                }
+        resources_with_history += 1;
+        for v in earlier {
+            if let Some(flag) = keep.get_mut(v.file as usize).and_then(|k| k.get_mut(v.index as usize)) {
+                *flag = false;
+                set_aside += 1;
             }
         }
     }
     Latest {
         keep,
         set_aside,
-        resources_with_history: repeated.len(),
+        resources_with_history,
     }
 }
 
-/// The findings of the items of `lists`, per selected rule: item by item,
-/// each decoded, judged by every rule that covers it, and dropped, so that
-/// only one item is held at a time. Any item that cannot be decoded stops
-/// the run with its error, and nothing is reported.
-async fn evaluate_items(
-    lists: &[Items<'_>],
+/// Where a run's findings go, per selected rule.
+enum Collected {
+    Held(Vec<Vec<Finding>>),
+    Spilled(Spill),
+}
+
+impl Collected {
+    fn push(&mut self, rule: usize, finding: Finding) -> Result<(), CliError> {
+        match self {
+            Collected::Held(per_rule) => {
+                if let Some(findings) = per_rule.get_mut(rule) {
+                    findings.push(finding);
+                }
+                Ok(())
+            }
+            Collected::Spilled(spill) => spill.push(rule, &finding),
+        }
+    }
+}
+
+/// The findings of the files' kept items, per selected rule: item by
+/// item, each read, decoded, judged by every rule that covers it, and
+/// dropped, so that only one item is held at a time. Any item that cannot
+/// be decoded stops the run with its error, and nothing is reported.
+async fn evaluate_files(
+    files: &[PathBuf],
     keep: &[Vec<bool>],
     selected: &[params_arg::Selected],
     env: &Environment,
-) -> Result<Vec<Vec<Finding>>, CliError> {
-    let mut per_rule: Vec<Vec<Finding>> = selected.iter().map(|_| Vec::new()).collect();
-    for (list, keep) in lists.iter().zip(keep) {
-        for item in list.decoded_where(keep) {
-            let item = item?;
+    collected: &mut Collected,
+) -> Result<(), CliError> {
+    for (path, keep) in files.iter().zip(keep) {
+        let name = path.display().to_string();
+        let mut reader = ItemReader::open(path)?;
+        while let Some((i, text)) = reader.next_item()? {
+            if !keep.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let item = decode_item(&name, i, text)?;
             let resource_type = item.resource_type.clone();
             let (account, region) = (item.account_id.clone(), item.aws_region.clone());
             let trigger = Trigger::Change(Box::new(item));
             let mut invocation = Invocation::local(trigger, account.clone(), Default::default());
-            for (params_arg::Selected { rule, params, raw }, findings) in selected.iter().zip(per_rule.iter_mut()) {
+            for (r, params_arg::Selected { rule, params, raw }) in selected.iter().enumerate() {
                 let spec = rule.spec();
                 if !spec.covers(&resource_type) {
                     continue;
                 }
                 invocation.parameters.clone_from(raw);
-                let evaluations = evaluate(*rule, &invocation, params, env).await?;
-                findings.extend(
-                    evaluations
-                        .into_iter()
-                        .map(|e| Finding::new(spec.id, e, account.clone(), region.clone())),
-                );
+                for e in evaluate(*rule, &invocation, params, env).await? {
+                    collected.push(r, Finding::new(spec.id, e, account.clone(), region.clone()))?;
+                }
             }
         }
     }
-    Ok(per_rule)
+    Ok(())
 }
 
 /// One rule's evaluations of the invocation's item. What cannot be judged

@@ -25,7 +25,7 @@ pub use items::{
     policy_from_item, records_key_manager, rotation_from_item, ItemKeySource, KMS_ALIAS_TYPE, KMS_KEY_TYPE,
 };
 pub use kms::KmsKeySource;
-pub use uses::KeyUse;
+pub use uses::{KeyUse, TypeUses, LISTED_PER_TYPE};
 
 /// Who manages a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,16 +178,12 @@ impl KeyDirectory {
     /// (as its record names it), when uses are noted.
     pub fn note_use(&self, resource_type: &str, resource_id: &str, key: &str, account_id: Option<&str>) {
         if let Some(log) = &self.uses {
-            log.note(KeyUse {
-                resource_type: resource_type.to_owned(),
-                resource_id: resource_id.to_owned(),
-                key: key.trim().to_owned(),
-                account_id: account_id.map(str::to_owned),
-            });
+            log.note(resource_type, resource_id, key.trim(), account_id);
         }
     }
 
-    /// The uses noted so far, each once, in order; the log is emptied.
+    /// The uses noted so far, per key reference, each resource counted
+    /// once; the log is emptied.
     pub fn take_uses(&self) -> Vec<KeyUse> {
         self.uses.as_ref().map(uses::UseLog::take).unwrap_or_default()
     }
