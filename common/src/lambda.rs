@@ -278,9 +278,39 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// The system CA bundles, by distribution: Amazon Linux 2023 (the
+/// `provided.al2023` runtime), then Debian and Ubuntu.
+const CA_BUNDLES: [&str; 2] = ["/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"];
+
+/// Points `SSL_CERT_FILE` at the system's CA bundle when neither it nor
+/// `SSL_CERT_DIR` is set. Without it, the SDK's HTTPS client
+/// (rustls-native-certs, through openssl-probe) reads the same roots twice
+/// at start: the bundle, then every file of the certificate directory (146
+/// files on Debian, most of the rule's cold init). The trusted roots are
+/// the same: the distribution builds the bundle from that directory.
+/// Called first thing in `main`, before any thread exists.
+fn prefer_ca_bundle() {
+    let set = |name| std::env::var_os(name).is_some();
+    if let Some(bundle) = ca_bundle(set("SSL_CERT_FILE") || set("SSL_CERT_DIR"), |p| {
+        std::path::Path::new(p).is_file()
+    }) {
+        std::env::set_var("SSL_CERT_FILE", bundle);
+    }
+}
+
+/// The bundle to point `SSL_CERT_FILE` at: none when the environment names
+/// its own roots, else the first system bundle that exists.
+fn ca_bundle(roots_named: bool, exists: impl Fn(&str) -> bool) -> Option<&'static str> {
+    if roots_named {
+        return None;
+    }
+    CA_BUNDLES.into_iter().find(|p| exists(p))
+}
+
 /// Runs `rule` as a Lambda function. Call it from the rule's binary:
 /// `fn main() -> Result<(), lambda_runtime::Error> { serve(&RULE) }`.
 pub fn serve(rule: &'static dyn Rule) -> Result<(), LambdaError> {
+    prefer_ca_bundle();
     init_logging();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -294,4 +324,19 @@ pub fn serve(rule: &'static dyn Rule) -> Result<(), LambdaError> {
         }))
         .await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ca_bundle;
+
+    #[test]
+    fn the_system_bundle_is_preferred_unless_the_environment_names_its_roots() {
+        let al2023 = |p: &str| p.starts_with("/etc/pki/");
+        let debian = |p: &str| p.starts_with("/etc/ssl/");
+        assert_eq!(ca_bundle(false, al2023), Some("/etc/pki/tls/certs/ca-bundle.crt"));
+        assert_eq!(ca_bundle(false, debian), Some("/etc/ssl/certs/ca-certificates.crt"));
+        assert_eq!(ca_bundle(true, debian), None, "SSL_CERT_FILE or SSL_CERT_DIR given");
+        assert_eq!(ca_bundle(false, |_| false), None, "no known bundle: the default search");
+    }
 }
