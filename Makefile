@@ -17,7 +17,7 @@ VENV := .venv
 ARCH ?= arm64
 NPM ?= npm
 
-.PHONY: test lint unit tools venv browser fuzz package package-check packages deploy-check bench
+.PHONY: test lint unit tools venv browser fuzz package package-check packages deploy-check bench ci-cold
 
 test: tools venv browser lint unit packages deploy-check
 
@@ -107,3 +107,9 @@ fuzz:
 bench: venv
 	$(MAKE) package ARCH=arm64
 	$(PYTHON) bench/run.py
+
+# The cold CI run, timed (not part of `make test`): `.ci/run` on a fresh clone
+# of this repository's HEAD with no build cache; writes bench/ci-cold.json,
+# which `make bench` reports.
+ci-cold:
+	$(PYTHON) scripts/ci_cold.py

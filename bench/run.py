@@ -108,7 +108,8 @@ def build():
     if warm_bench is None:
         raise SystemExit("bench: cargo built no bench executable")
     release = cargo_target_dir() / HOST_TARGET / "release"
-    return {"atrest": release / "atrest", "parse_json": release / "parse-json", "warm": Path(warm_bench)}
+    return {"atrest": release / "atrest", "parse_json": release / "parse-json", "warm": Path(warm_bench),
+            "floor": release / "floor"}
 
 
 def machine_info():
@@ -373,6 +374,7 @@ def start(cmd, event, answer, moto_endpoint, name):
                 raise RuntimeError(f"{name}: the invocation did not finish within 600 s")
             return {
                 "init_ms": init_ms,
+                "answer_ms": (api.t_result - t0) / 1e6,
                 "invocation_ms": (api.t_result - api.first_next) / 1e6,
                 "vm_hwm_kib": vm_hwm_kib(proc.pid),
                 "cpu_ms": cpu_ms(proc.pid),
@@ -431,10 +433,14 @@ def extract_packages(arch):
     return paths, sizes
 
 
-def cold_starts(paths, moto, starts):
+FLOOR = "floor (bare lambda_runtime)"
+
+
+def cold_starts(paths, floor, moto, starts):
     rdklib_cmd = [str(VENV / "bin" / "python"), str(BENCH / "python_bootstrap.py"),
                   str(BENCH / "rdklib_rule" / "ebs_cmk.py"), "lambda_handler"]
-    subjects = {rule: [str(p)] for rule, p in paths.items()}
+    subjects = {FLOOR: [str(floor)]}
+    subjects.update({rule: [str(p)] for rule, p in paths.items()})
     subjects["rdklib (ebs, Python)"] = rdklib_cmd
     out = {}
     for name, cmd in subjects.items():
@@ -453,6 +459,52 @@ def cold_starts(paths, moto, starts):
         }
         log(f"{name}: init median {out[name]['init_ms_median']:.2f} ms, VmHWM {out[name]['vm_hwm_mib']:.1f} MiB, "
             f"invocation {invoked['outcome']} in {invoked['invocation_ms']:.0f} ms")
+    return out
+
+
+def change_event(volume_id, key_arn):
+    """A change notification of one encrypted volume (ebs-volume-encrypted's
+    change path: one DescribeKey, one PutEvaluations in TestMode)."""
+    item = {
+        "relatedEvents": [], "relationships": [], "supplementaryConfiguration": {}, "tags": {},
+        "configuration": {"availabilityZone": f"{REGION}a", "encrypted": True, "kmsKeyId": key_arn, "size": 8,
+                          "state": "available", "volumeId": volume_id, "volumeType": "gp3", "attachments": []},
+        "configurationItemVersion": "1.3", "configurationItemCaptureTime": "2026-11-30T08:00:00.000Z",
+        "configurationStateId": 1, "awsAccountId": ACCOUNT, "configurationItemStatus": "OK",
+        "resourceType": "AWS::EC2::Volume", "resourceId": volume_id, "resourceName": None,
+        "ARN": f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/{volume_id}", "awsRegion": REGION,
+        "availabilityZone": f"{REGION}a", "configurationStateMd5Hash": "",
+    }
+    event = scheduled_event("atrest-ebs-volume-encrypted", {})
+    event["invokingEvent"] = json.dumps({
+        "configurationItemDiff": None, "configurationItem": item, "messageType": "ConfigurationItemChangeNotification",
+        "notificationCreationTime": "2026-11-30T08:00:01.000Z", "recordVersion": "1.3",
+    })
+    return event
+
+
+def first_answers(rule_binary, floor, moto, starts):
+    """Cold start to the first answer: exec -> the response of one change
+    event, for the rule (its key look-up and PutEvaluations on moto) and the
+    floor binary (answers at once); the rule's calls replayed on moto."""
+    volume = moto.client("ec2").describe_volumes(MaxResults=5)["Volumes"][0]
+    event = change_event(volume["VolumeId"], volume["KmsKeyId"])
+    moto.start_recording()
+    probe = start([str(rule_binary)], event, True, moto.endpoint, "first-answer")
+    recording = moto.recording()
+    if probe["outcome"] != "response" or json.loads(probe["result"]).get("compliant") != 1:
+        raise SystemExit(f"bench: the first-answer event failed: {probe['result']}")
+    out = {"calls": count_operations(recording)}
+    atrest, bare = [], []
+    for _ in range(starts):
+        atrest.append(start([str(rule_binary)], event, True, moto.endpoint, "first-answer")["answer_ms"])
+        bare.append(start([str(floor)], event, True, moto.endpoint, "floor")["answer_ms"])
+    replays = [sum(replay_latencies(moto, recording)) for _ in range(starts)]
+    out.update({"atrest_ms": statistics.median(atrest), "floor_ms": statistics.median(bare),
+                "replayed_ms": statistics.median(replays)})
+    out["target_ms"] = 3 * (out["floor_ms"] + out["replayed_ms"])
+    log(f"first answer: atrest {out['atrest_ms']:.1f} ms, floor {out['floor_ms']:.1f} ms, "
+        f"calls replayed {out['replayed_ms']:.1f} ms")
     return out
 
 
@@ -478,46 +530,147 @@ def warm(binary):
     return {"median_us": median, "p99_us": percentile(per_iter_us, 99), "samples": len(per_iter_us)}
 
 
-def snapshot_file(items):
-    path = WORK / f"snapshot-{items}.json"
+def snapshot_file(items, gz=False):
+    """A generated snapshot of `items` items: the bundled example's items,
+    the non-KMS ones cloned with new ids; written a piece at a time."""
+    path = WORK / f"snapshot-{items}.json{'.gz' if gz else ''}"
     if path.exists():
+        return path
+    if gz:
+        import gzip
+
+        plain = snapshot_file(items)
+        WORK.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        with open(plain, "rb") as src, gzip.open(partial, "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        partial.replace(path)
         return path
     base = json.loads((ROOT / "examples" / "config-snapshot.json").read_text())
     seeds = base["configurationItems"]
     clones = [i for i in seeds if not i["resourceType"].startswith("AWS::KMS::")]
-    out = list(seeds)
-    n = 0
-    while len(out) < items:
-        for item in clones:
-            if len(out) >= items:
-                break
-            n += 1
-            copy = json.loads(json.dumps(item))
-            copy["resourceId"] = f"{item['resourceId']}-{n}"
-            if copy.get("ARN"):
-                copy["ARN"] = f"{item['ARN']}-{n}"
-            out.append(copy)
     WORK.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**base, "configurationItems": out}))
+    partial = path.with_suffix(".partial")
+    head = {k: v for k, v in base.items() if k != "configurationItems"}
+    with open(partial, "w") as out:
+        out.write(json.dumps(head)[:-1] + ', "configurationItems": [')
+        out.write(", ".join(json.dumps(i) for i in seeds[:items]))
+        written, n = min(len(seeds), items), 0
+        while written < items:
+            for item in clones:
+                if written >= items:
+                    break
+                n += 1
+                copy = json.loads(json.dumps(item))
+                copy["resourceId"] = f"{item['resourceId']}-{n}"
+                if copy.get("ARN"):
+                    copy["ARN"] = f"{item['ARN']}-{n}"
+                out.write(", " + json.dumps(copy))
+                written += 1
+        out.write("]}")
+    partial.replace(path)
     return path
 
 
 def timed(cmds, runs):
-    """Median wall time of each command, the commands taking turns run after
-    run, so that the machine's slow and fast spells fall on all of them."""
+    """Median wall time and largest peak RSS (MiB, the kernel's ru_maxrss)
+    of each command, the commands taking turns run after run, so that the
+    machine's slow and fast spells fall on all of them."""
     times = [[] for _ in cmds]
+    rss = [0.0 for _ in cmds]
     for _ in range(runs):
-        for cmd, spent in zip(cmds, times):
+        for k, cmd in enumerate(cmds):
             t0 = time.perf_counter()
-            result = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            spent.append(time.perf_counter() - t0)
-            if result.returncode not in (0, 1):
-                raise SystemExit(f"bench: {' '.join(map(str, cmd))} failed: {result.stderr.decode()[:500]}")
-    return [statistics.median(t) for t in times]
+            with tempfile.TemporaryFile() as err:
+                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+                _, status, usage = os.wait4(proc.pid, 0)
+                times[k].append(time.perf_counter() - t0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                rss[k] = max(rss[k], usage.ru_maxrss / 1024)
+                if proc.returncode not in (0, 1):
+                    err.seek(0)
+                    raise SystemExit(f"bench: {' '.join(map(str, cmd))} failed: {err.read().decode()[:500]}")
+    return [(statistics.median(t), m) for t, m in zip(times, rss)]
 
 
 def build_time(arch):
     path = ROOT / "target" / "lambda" / arch / "build.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+# ---------------------------------------------------------------- package size
+
+
+def sections(binary):
+    """The loaded sections of a binary and their sizes (`size -A`), largest first."""
+    out = subprocess.run(["size", "-A", str(binary)], capture_output=True, text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].startswith(".") and parts[2] != "0":
+            found[parts[0]] = int(parts[1])
+    return dict(sorted(found.items(), key=lambda kv: -kv[1]))
+
+
+def crates(binary):
+    """Bytes of the symbols of a binary (not stripped), by the crate their
+    name starts with (`nm -S -C`): what it spends its code on."""
+    out = subprocess.run(["nm", "-S", "--size-sort", "-C", str(binary)], capture_output=True, text=True,
+                         check=True).stdout
+    by = {}
+    for line in out.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) < 4:
+            continue
+        name = parts[3].strip()
+        for prefix in ("<", "&", "*", "impl ", "dyn ", "_<"):
+            while name.startswith(prefix):
+                name = name[len(prefix):]
+        crate = name.split("::", 1)[0] if "::" in name else ("C (aws-lc, libc)" if name[:1].islower() else "other")
+        by[crate] = by.get(crate, 0) + int(parts[1], 16)
+    return dict(sorted(by.items(), key=lambda kv: -kv[1]))
+
+
+LTO_PROFILE = "lto-size"
+LTO_RULES = ["kms-key-rotation-enabled", "ebs-volume-encrypted", "kms-key-tags-aligned"]
+
+
+def zipped_size(binary):
+    """The package zip of a binary, as scripts/package.py writes it, stripped first."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = Path(tmp) / "bootstrap"
+        sh(["strip", "-o", str(stripped), str(binary)])
+        zip_path = Path(tmp) / "bootstrap.zip"
+        with zipfile.ZipFile(zip_path, "w") as z:
+            z.write(stripped, "bootstrap", compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        return {"binary": stripped.stat().st_size, "zip": zip_path.stat().st_size}
+
+
+def lto_tradeoff():
+    """The Cargo profile `lto-size` (fat LTO, one codegen unit, opt-level
+    "z") for a few rules on x86_64: their package sizes, what they spend
+    their bytes on, the build's time, and one binary's link alone (what
+    every one of the 26 rules x 2 architectures would cost)."""
+    cmd = ["cargo", "zigbuild", "--profile", LTO_PROFILE, "--locked", "--target", f"{HOST_TARGET}.2.34",
+           "-p", "atrest-rules"]
+    t0 = time.monotonic()
+    sh(cmd + [f"--bin={r}" for r in LTO_RULES], cwd=ROOT, env=zig_env())
+    build_s = time.monotonic() - t0
+    (ROOT / "rules" / "src" / "bin" / f"{LTO_RULES[0]}.rs").touch()
+    t0 = time.monotonic()
+    sh(cmd + [f"--bin={LTO_RULES[0]}"], cwd=ROOT, env=zig_env())
+    link_s = time.monotonic() - t0
+    out = cargo_target_dir() / HOST_TARGET / LTO_PROFILE
+    rules = {rule: zipped_size(out / rule) for rule in LTO_RULES}
+    return {"build_s": build_s, "link_s": link_s, "rules": rules,
+            "crates": dict(list(crates(out / LTO_RULES[0]).items())[:12]),
+            "sections": sections(out / LTO_RULES[0])}
+
+
+def ci_cold():
+    """The latest cold `.ci/run` measured on this machine (`make ci-cold`
+    writes it): a fresh clone, no build cache."""
+    path = BENCH / "ci-cold.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -532,59 +685,97 @@ def fmt(v, unit=""):
     return f"{v:,}{unit}"
 
 
+MIB = 2**20
+
+
 def write_results(r):
     (BENCH / "results.json").write_text(json.dumps(r, indent=2) + "\n")
-    rows = []
+    rows, context = [], []
 
-    def row(figure, atrest, baseline, ratio, goal, met):
-        rows.append(f"| {figure} | {atrest} | {baseline} | {ratio} | {goal} | {met} |")
+    def row(figure, atrest, floor, ratio, target, met):
+        rows.append(f"| {figure} | {atrest} | {floor} | {ratio} | {target} | {met} |")
+
+    def other(figure, atrest, baseline, ratio):
+        context.append(f"| {figure} | {atrest} | {baseline} | {ratio} |")
 
     def mark(ok):
         return "—" if ok is None else ("yes" if ok else "**no**")
 
-    cold = r["cold_init"]
-    base = cold.get("rdklib (ebs, Python)")
-    atrest_rules = {k: v for k, v in cold.items() if not k.startswith("rdklib")}
-    worst = max(atrest_rules.values(), key=lambda v: v["init_ms_median"])
-    ebs = atrest_rules["ebs-volume-encrypted"]
-    ratio = base["init_ms_median"] / ebs["init_ms_median"]
-    row("cold init, median (ebs-volume-encrypted vs the rdklib rule)", fmt(ebs["init_ms_median"], " ms"),
-        fmt(base["init_ms_median"], " ms"), f"1/{ratio:.0f}", "≤ 15 ms and ≤ 1/15",
-        mark(ebs["init_ms_median"] <= 15 and ratio >= 15))
-    row("cold init, p90", fmt(ebs["init_ms_p90"], " ms"), fmt(base["init_ms_p90"], " ms"),
-        f"1/{base['init_ms_p90'] / ebs['init_ms_p90']:.0f}", "—", "—")
-    row("cold init, slowest rule's median", f"{fmt(worst['init_ms_median'], ' ms')}", "—", "—", "≤ 15 ms",
-        mark(worst["init_ms_median"] <= 15))
-    hwm = max(v["vm_hwm_mib"] for v in atrest_rules.values())
-    row("peak RSS (VmHWM) after one invocation, largest rule", fmt(hwm, " MiB"), fmt(base["vm_hwm_mib"], " MiB"),
-        f"1/{base['vm_hwm_mib'] / hwm:.1f}", "≤ 20 MiB", mark(hwm <= 20))
-    w = r["warm"]
-    row("warm invocation, one change event, in process: median / p99", f"{fmt(w['median_us'], ' µs')} / {fmt(w['p99_us'], ' µs')}",
-        "—", "—", "—", "—")
-    e = r["api_economy"]
-    row(f"AWS calls, periodic sweep of {e['volumes']} volumes over {e['keys']} keys", fmt(e["atrest_total"]),
-        fmt(e["rdklib_total"]), f"1/{e['rdklib_total'] / e['atrest_total']:.0f}", f"= floor ({e['floor_total']})",
-        mark(e["atrest_total"] == e["floor_total"]))
-    s = r["sweep_wall"]
-    row("sweep wall time on moto", fmt(s["atrest_ms"], " ms"), fmt(s["rdklib_ms"], " ms"),
-        f"{s['atrest_ms'] / s['floor_ms']:.2f}× floor ({fmt(s['floor_ms'], ' ms')}); "
-        f"{s['atrest_ms'] / s['replayed_ms']:.2f}× its calls replayed ({fmt(s['replayed_ms'], ' ms')})", "—", "—")
-    n = r["snapshot"]
-    row(f"snapshot, {n['items']:,} items: atrest vs serde_json parse alone", fmt(n["atrest_s"], " s"),
-        fmt(n["parse_s"], " s"), f"{n['ratio']:.2f}×", "≤ 1.5×", mark(n["ratio"] <= 1.5))
-    row("snapshot throughput", f"{n['items_per_s']:,.0f} items/s", "—", "—", "—", "—")
+    # Package size.
     sizes = r["packages"]
     for arch, per_rule in sizes.items():
         if per_rule:
             zips = [v["zip"] for v in per_rule.values()]
             row(f"package zip per rule ({arch}): min / median / max", " / ".join(
-                f"{z / 1e6:.1f} MB" for z in (min(zips), statistics.median(zips), max(zips))), "—", "—", "—", "—")
+                f"{z / MIB:.2f} MiB" for z in (min(zips), statistics.median(zips), max(zips))), "—", "—",
+                "≤ 3 MiB", mark(max(zips) <= 3 * MIB))
+    lto = r.get("lto")
+    if lto:
+        zips = [v["zip"] for v in lto["rules"].values()]
+        row(f"package zip, profile `{LTO_PROFILE}` (x86_64; {', '.join(lto['rules'])})",
+            " / ".join(f"{z / MIB:.2f} MiB" for z in zips), "—", "—", "≤ 3 MiB", mark(max(zips) <= 3 * MIB))
+        row(f"its build: those {len(lto['rules'])} rules / one binary's link alone", f"{lto['build_s'] / 60:.1f} min / "
+            f"{lto['link_s']:.0f} s", "—", "—", "—", "—")
+    # Cold start.
+    cold = r["cold_init"]
+    floor = cold[FLOOR]
+    rules = {k: v for k, v in cold.items() if k != FLOOR and not k.startswith("rdklib")}
+    ebs = rules["ebs-volume-encrypted"]
+    worst_name, worst = max(rules.items(), key=lambda kv: kv[1]["init_ms_median"])
+    for name, v in (("ebs-volume-encrypted", ebs), (f"slowest rule ({worst_name})", worst)):
+        ratio = v["init_ms_median"] / floor["init_ms_median"]
+        row(f"cold init (exec → first `/next`), median: {name}", fmt(v["init_ms_median"], " ms"),
+            fmt(floor["init_ms_median"], " ms"), f"{ratio:.2f}×", "≤ 1.5× floor", mark(ratio <= 1.5))
+    a = r["first_answer"]
+    row("cold start → first answer (one change event: DescribeKey + PutEvaluations on moto), median",
+        fmt(a["atrest_ms"], " ms"), f"{fmt(a['floor_ms'], ' ms')} + calls replayed {fmt(a['replayed_ms'], ' ms')}",
+        f"{a['atrest_ms'] / (a['floor_ms'] + a['replayed_ms']):.2f}×", "≤ 3× (floor + calls)",
+        mark(a["atrest_ms"] <= a["target_ms"]))
+    # Sweep.
+    e, sw = r["api_economy"], r["sweep_wall"]
+    row(f"periodic sweep, {e['volumes']} volumes / {e['keys']} keys on moto, median of {sw['runs']}",
+        fmt(sw["atrest_ms"], " ms"), f"its calls replayed {fmt(sw['replayed_ms'], ' ms')}",
+        f"{sw['atrest_ms'] / sw['replayed_ms']:.2f}×", "≤ 2× its calls replayed",
+        mark(sw["atrest_ms"] <= 2 * sw["replayed_ms"]))
+    row("AWS calls of that sweep", fmt(e["atrest_total"]), fmt(e["floor_total"]), "—", "= floor",
+        mark(e["atrest_total"] == e["floor_total"]))
+    # Snapshot.
+    for n in r["snapshot"]:
+        name = f"snapshot, {n['items']:,} items ({n['mib']:.0f} MiB{', gzip' if n['gzip'] else ''})"
+        if n["parse_s"]:
+            row(f"{name}: time", fmt(n["atrest_s"], " s"), f"bare parse {fmt(n['parse_s'], ' s')}",
+                f"{n['ratio']:.2f}×", "≤ 1.1× bare parse", mark(n["ratio"] <= 1.1))
+        row(f"{name}: peak RSS", fmt(n["atrest_rss_mib"], " MiB"),
+            f"bare parse {fmt(n['parse_rss_mib'], ' MiB')}" if n["parse_rss_mib"] else "—", "—",
+            "≤ 64 MiB", mark(n["atrest_rss_mib"] <= 64))
+    # Build time.
+    ci = r.get("ci_cold")
+    if ci:
+        row(f"cold `.ci/run` on a fresh clone ({ci['date']}, {ci['commit'][:7]})", fmt(ci["seconds"] / 60, " min"),
+            "—", "—", "≤ 45 min", mark(ci["seconds"] <= 45 * 60))
+    else:
+        row("cold `.ci/run` on a fresh clone", "not measured (`make ci-cold`)", "—", "—", "≤ 45 min", "—")
     for arch, b in r["build"].items():
         for kind in ("cold", "latest"):
             entry = (b or {}).get(kind)
             if entry and (kind == "cold" or not entry["cold"]):
                 row(f"release build of the packages ({arch}, {'cold' if entry['cold'] else 'incremental'})",
                     fmt(entry["seconds"] / 60, " min"), "—", "—", "—", "—")
+
+    # Beside the baseline a user would pick instead.
+    base = cold.get("rdklib (ebs, Python)")
+    other("cold init, median (ebs-volume-encrypted vs the rdklib rule)", fmt(ebs["init_ms_median"], " ms"),
+          fmt(base["init_ms_median"], " ms"), f"1/{base['init_ms_median'] / ebs['init_ms_median']:.0f}")
+    hwm = max(v["vm_hwm_mib"] for v in rules.values())
+    other("peak RSS (VmHWM) after one invocation, largest rule", fmt(hwm, " MiB"), fmt(base["vm_hwm_mib"], " MiB"),
+          f"1/{base['vm_hwm_mib'] / hwm:.1f}")
+    w = r["warm"]
+    other("warm invocation, one change event, in process: median / p99",
+          f"{fmt(w['median_us'], ' µs')} / {fmt(w['p99_us'], ' µs')}", "—", "—")
+    other(f"AWS calls, periodic sweep of {e['volumes']} volumes", fmt(e["atrest_total"]), fmt(e["rdklib_total"]),
+          f"1/{e['rdklib_total'] / e['atrest_total']:.0f}")
+    other("sweep wall time on moto", fmt(sw["atrest_ms"], " ms"), fmt(sw["rdklib_ms"], " ms"),
+          f"1/{sw['rdklib_ms'] / sw['atrest_ms']:.0f}")
 
     m = r["machine"]
     per_rule = "\n".join(
@@ -593,63 +784,80 @@ def write_results(r):
         for k, v in cold.items())
     calls = "\n".join(f"| {op} | {e['floor'].get(op, 0)} | {e['atrest'].get(op, 0)} | {e['rdklib'].get(op, 0)} |"
                       for op in sorted(set(e["atrest"]) | set(e["rdklib"]) | set(e["floor"])))
+    shipped = ", ".join(f"`{k}` {v / MIB:.2f} MiB" for k, v in list(r["sections"].items())[:6])
+    lto_text = ""
+    if lto:
+        lto_text = (f"\n- With `{LTO_PROFILE}`, `{LTO_RULES[0]}`'s sections: "
+                    + ", ".join(f"`{k}` {v / MIB:.2f} MiB" for k, v in list(lto["sections"].items())[:6])
+                    + "; its symbols by crate: "
+                    + ", ".join(f"{k} {v / MIB:.2f} MiB" for k, v in lto["crates"].items()) + ".")
     text = f"""# atrest benchmarks
 
 Written by `make bench` (`bench/run.py`) on {m['date']}: {m['cpu']}, {m['cores']} cores,
 {m['memory_mib']:,} MiB, Linux {m['kernel']}, {m['rustc']}, Python {m['python']}.
 A shared, noisy machine: read the ratios, measured side by side in one run.
-The baseline is what a user would pick instead: the same check as a Python
-rule on rdklib {r['baseline']['rdklib']} + boto3 {r['baseline']['boto3']}
-(`bench/rdklib_rule/ebs_cmk.py`), run the same way.
+Each figure is set against its **floor** — the least any implementation
+could do on this machine — and the target of issue #20.
 
-| figure | atrest | baseline (rdklib) | ratio | goal | met |
+| figure | atrest | floor | ratio | target | met |
 |---|---|---|---|---|---|
 {chr(10).join(rows)}
 
+Beside what a user would pick instead: the same check as a Python rule on
+rdklib {r['baseline']['rdklib']} + boto3 {r['baseline']['boto3']} (`bench/rdklib_rule/ebs_cmk.py`), run the same way.
+
+| figure | atrest | rdklib | ratio |
+|---|---|---|---|
+{chr(10).join(context)}
+
+## What the package bytes are
+
+- The shipped `ebs-volume-encrypted` (x86_64, stripped): {shipped}.{lto_text}
+
 ## How each figure is taken
 
-- **Cold init**: the x86_64 package's `bootstrap` (this machine is x86_64)
-  started {r['starts']} times (after one uncounted start) against a loopback
-  Lambda Runtime API; the time from `exec` to its first
-  `GET /runtime/invocation/next`. The rdklib rule starts as a Python Lambda
-  does: a Runtime API loop (`bench/python_bootstrap.py`) importing the handler
-  module. Peak RSS is `VmHWM` after one periodic invocation on the moto data below.
-- **Warm invocation**: criterion (`bench/benches/warm.rs`), the
-  `ebs-volume-encrypted` handler on one change event in process, its AWS
-  calls answered in process (key cached, as in a warm container).
-- **AWS calls**: a periodic sweep (TestMode) of {e['volumes']} volumes
-  encrypted with {e['keys']} keys on moto, every request counted from moto's
-  recorder. Floor: the DescribeVolumes pages moto serves at page size 500 +
-  ⌈{e['volumes']}/100⌉ PutEvaluations + one DescribeKey per key.
-- **Sweep wall time**: from the event's delivery to the response, same run.
-  Floor: the floor's calls × moto's median call latency
-  ({s['moto_median_ms']:.2f} ms, from replaying atrest's recorded requests one by one over one
-  connection), concurrency 1. That floor ignores that one call (the
-  1000-volume DescribeVolumes page) costs moto far more than the median, so
-  the sum of atrest's own calls replayed one by one is given too.
+- **Floor binary**: `bench/src/bin/floor.rs`, a bare `lambda_runtime`
+  function answering `{{}}`, built with the packages' profile and target.
+- **Cold init**: each package's `bootstrap` (x86_64; this machine is x86_64)
+  and the floor started {r['starts']} times (after one uncounted start) against a
+  loopback Lambda Runtime API; the time from `exec` to its first
+  `GET /runtime/invocation/next`. Peak RSS is `VmHWM` after one periodic
+  invocation on the moto data below.
+- **Cold start → first answer**: `exec` to the POSTed response of one
+  change event (an encrypted volume on moto; TestMode), {r['starts']} starts each for
+  `ebs-volume-encrypted` and the floor; the rule's two calls, recorded by
+  moto, replayed one by one over one connection.
+- **Sweep**: a periodic sweep (TestMode) of {e['volumes']} volumes encrypted
+  with {e['keys']} keys on moto, from the event's delivery to the response;
+  every request counted from moto's recorder and replayed one by one over
+  one connection (moto's median call: {sw['moto_median_ms']:.2f} ms). Call floor: the
+  DescribeVolumes pages moto serves + ⌈{e['volumes']}/100⌉ PutEvaluations + one DescribeKey per key.
 - **Snapshot**: `atrest snapshot` (release build, every rule, JSON to
-  /dev/null) on a generated {n['items']:,}-item snapshot ({n['mib']:.0f} MiB;
-  the bundled example's items cloned) vs `parse-json` (read the file and
-  `serde_json::from_slice` into a `Value`, nothing else); process wall times,
-  median of {n['runs']}, the two taking turns. atrest keeps each item as a
-  slice of the file until it is judged, then drops it (`cli/src/inputs.rs`),
-  and writes the report as it renders it.
-- **Packages**: `make package` zips; build times as `scripts/package.py` measured them.
+  /dev/null) on generated snapshots (the bundled example's items cloned) vs
+  `parse-json` (read the file, `serde_json::from_slice` into a `Value`);
+  process wall times, median of {r['snapshot'][0]['runs']}, taking turns; peak RSS is the
+  kernel's `ru_maxrss` of each process.
+- **Packages**: `make package` zips; build times as `scripts/package.py`
+  measured them. `{LTO_PROFILE}` is the Cargo profile of the same name, built
+  for a few rules only (see the README's build figures for why the packages
+  are not built with it).
+- **Cold `.ci/run`**: `make ci-cold` (a fresh clone, no build cache), written
+  to `bench/ci-cold.json`.
 
-## Per rule
+## Per binary
 
-| rule | init median ms | init p90 ms | VmHWM MiB | zip x86_64 bytes | zip arm64 bytes |
+| binary | init median ms | init p90 ms | VmHWM MiB | zip x86_64 bytes | zip arm64 bytes |
 |---|---|---|---|---|---|
 {per_rule}
 
-## AWS calls per operation
+## AWS calls per operation (the sweep)
 
 | operation | floor | atrest | rdklib |
 |---|---|---|---|
 {calls}
 
 Reproduce: `make bench` (creates `bench/.venv` with {', '.join(REQUIREMENTS)}; builds the
-x86_64 packages, the release CLI and the benchmarks with cargo-zigbuild).
+packages, the release CLI and the benchmarks with cargo-zigbuild).
 """
     (BENCH / "RESULTS.md").write_text(text)
 
@@ -659,10 +867,13 @@ def main():
     parser.add_argument("--starts", type=int, default=20)
     parser.add_argument("--volumes", type=int, default=1000)
     parser.add_argument("--keys", type=int, default=10)
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--snapshot-runs", type=int, default=5)
+    parser.add_argument("--items", type=int, nargs="+", default=[100_000, 1_000_000],
+                        help="snapshot sizes (the largest is also judged gzip-compressed)")
+    parser.add_argument("--snapshot-runs", type=int, default=3)
+    parser.add_argument("--sweeps", type=int, default=3)
+    parser.add_argument("--skip-lto", action="store_true", help="leave out the size-optimised build (about 15 min)")
     args = parser.parse_args()
-    if args.starts < 1 or args.volumes < 1 or args.keys < 1 or args.items < 1:
+    if args.starts < 1 or args.volumes < 1 or args.keys < 1 or min(args.items) < 1 or args.sweeps < 1:
         raise SystemExit("bench: --starts, --volumes, --keys and --items must be positive")
     WORK.mkdir(parents=True, exist_ok=True)
     ensure_venv()
@@ -675,7 +886,8 @@ def main():
                               capture_output=True, text=True, check=True).stdout.split()
     results = {"machine": machine_info(), "starts": args.starts, "packages": sizes,
                "baseline": {"rdklib": versions[0], "boto3": versions[1]},
-               "build": {arch: build_time(arch) for arch in ("arm64", "x86_64")}}
+               "build": {arch: build_time(arch) for arch in ("arm64", "x86_64")},
+               "sections": sections(paths["ebs-volume-encrypted"]), "ci_cold": ci_cold()}
 
     log("warm invocation (criterion)")
     results["warm"] = warm(binaries["warm"])
@@ -686,7 +898,9 @@ def main():
         seed(moto, args.volumes, args.keys)
         rdklib_cmd = [str(VENV / "bin" / "python"), str(BENCH / "python_bootstrap.py"),
                       str(BENCH / "rdklib_rule" / "ebs_cmk.py"), "lambda_handler"]
-        atrest_run, atrest_rec = sweep([str(paths["ebs-volume-encrypted"])], "atrest", {}, moto)
+        atrest_runs = [sweep([str(paths["ebs-volume-encrypted"])], "atrest", {}, moto) for _ in range(args.sweeps)]
+        atrest_rec = atrest_runs[0][1]
+        atrest_ms = statistics.median(run["invocation_ms"] for run, _ in atrest_runs)
         rdklib_run, rdklib_rec = sweep(rdklib_cmd, "rdklib", RDKLIB_PARAMS, moto)
         # List pages as the peer serves them at the largest page size (500;
         # moto returns every volume in one page whatever is asked).
@@ -699,28 +913,40 @@ def main():
             "floor_total": sum(floor.values()), "atrest_total": sum(atrest_calls.values()),
             "rdklib_total": sum(rdklib_calls.values()),
         }
-        latencies = replay_latencies(moto, atrest_rec)
-        median = statistics.median(latencies)
+        replays = [replay_latencies(moto, atrest_rec) for _ in range(args.sweeps)]
+        median = statistics.median(x for r in replays for x in r)
         results["sweep_wall"] = {
-            "atrest_ms": atrest_run["invocation_ms"], "rdklib_ms": rdklib_run["invocation_ms"],
+            "atrest_ms": atrest_ms, "rdklib_ms": rdklib_run["invocation_ms"], "runs": args.sweeps,
             "moto_median_ms": median, "floor_ms": sum(floor.values()) * median,
-            "replayed_ms": sum(latencies),
+            "replayed_ms": statistics.median(sum(r) for r in replays),
         }
         log("cold starts")
-        results["cold_init"] = cold_starts(paths, moto, args.starts)
+        results["cold_init"] = cold_starts(paths, binaries["floor"], moto, args.starts)
+        log("cold start to first answer")
+        results["first_answer"] = first_answers(paths["ebs-volume-encrypted"], binaries["floor"], moto, args.starts)
     finally:
         moto.stop()
 
-    log(f"snapshot of {args.items} items")
-    snap = snapshot_file(args.items)
-    atrest_s, parse_s = timed([
-        [str(binaries["atrest"]), "snapshot", str(snap), "--param",
-         "kms-key-tags-aligned.tagKeys=CostCenter,Application", "--format", "json"],
-        [str(binaries["parse_json"]), str(snap)],
-    ], args.snapshot_runs)
-    results["snapshot"] = {"items": args.items, "mib": snap.stat().st_size / 2**20, "runs": args.snapshot_runs,
-                           "atrest_s": atrest_s, "parse_s": parse_s, "ratio": atrest_s / parse_s,
-                           "items_per_s": args.items / atrest_s}
+    results["snapshot"] = []
+    largest = max(args.items)
+    for items, gz in [(n, False) for n in sorted(set(args.items))] + [(largest, True)]:
+        snap = snapshot_file(items, gz)
+        log(f"snapshot of {items} items{' (gzip)' if gz else ''}")
+        atrest = [str(binaries["atrest"]), "snapshot", str(snap), "--param",
+                  "kms-key-tags-aligned.tagKeys=CostCenter,Application", "--format", "json"]
+        if gz:
+            [(atrest_s, atrest_rss)] = timed([atrest], args.snapshot_runs)
+            parse_s = parse_rss = None
+        else:
+            (atrest_s, atrest_rss), (parse_s, parse_rss) = timed(
+                [atrest, [str(binaries["parse_json"]), str(snap)]], args.snapshot_runs)
+        results["snapshot"].append({
+            "items": items, "gzip": gz, "mib": snap.stat().st_size / 2**20, "runs": args.snapshot_runs,
+            "atrest_s": atrest_s, "atrest_rss_mib": atrest_rss, "parse_s": parse_s, "parse_rss_mib": parse_rss,
+            "ratio": parse_s and atrest_s / parse_s, "items_per_s": items / atrest_s})
+    if not args.skip_lto:
+        log("size-optimised build (whole-program LTO)")
+        results["lto"] = lto_tradeoff()
     write_results(results)
     log(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.json'}")
 
