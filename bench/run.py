@@ -573,23 +573,24 @@ def snapshot_file(items, gz=False):
 
 
 def timed(cmds, runs):
-    """Median wall time and largest peak RSS (MiB, the kernel's ru_maxrss)
-    of each command, the commands taking turns run after run, so that the
-    machine's slow and fast spells fall on all of them."""
+    """Median wall time and largest peak RSS (MiB) of each command, the
+    commands taking turns run after run, so that the machine's slow and
+    fast spells fall on all of them. Each runs under GNU time, whose
+    `%M` is the command's own peak (the kernel's ru_maxrss of a child
+    forked from this Python process would count this process's memory)."""
     times = [[] for _ in cmds]
     rss = [0.0 for _ in cmds]
     for _ in range(runs):
         for k, cmd in enumerate(cmds):
-            t0 = time.perf_counter()
-            with tempfile.TemporaryFile() as err:
-                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-                _, status, usage = os.wait4(proc.pid, 0)
+            with tempfile.NamedTemporaryFile("r") as peak, tempfile.TemporaryFile() as err:
+                t0 = time.perf_counter()
+                result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *map(str, cmd)],
+                                        stdout=subprocess.DEVNULL, stderr=err)
                 times[k].append(time.perf_counter() - t0)
-                proc.returncode = os.waitstatus_to_exitcode(status)
-                rss[k] = max(rss[k], usage.ru_maxrss / 1024)
-                if proc.returncode not in (0, 1):
+                if result.returncode not in (0, 1):
                     err.seek(0)
                     raise SystemExit(f"bench: {' '.join(map(str, cmd))} failed: {err.read().decode()[:500]}")
+                rss[k] = max(rss[k], int(peak.read().split()[-1]) / 1024)
     return [(statistics.median(t), m) for t, m in zip(times, rss)]
 
 
@@ -791,6 +792,8 @@ def write_results(r):
                     + ", ".join(f"`{k}` {v / MIB:.2f} MiB" for k, v in list(lto["sections"].items())[:6])
                     + "; its symbols by crate: "
                     + ", ".join(f"{k} {v / MIB:.2f} MiB" for k, v in lto["crates"].items()) + ".")
+    snapshot_note = (f" These rows were measured again on {r['snapshot_measured']} (`--only-snapshot`);"
+                     " the others are of the run above." if r.get("snapshot_measured") else "")
     text = f"""# atrest benchmarks
 
 Written by `make bench` (`bench/run.py`) on {m['date']}: {m['cpu']}, {m['cores']} cores,
@@ -835,8 +838,8 @@ rdklib {r['baseline']['rdklib']} + boto3 {r['baseline']['boto3']} (`bench/rdklib
 - **Snapshot**: `atrest snapshot` (release build, every rule, JSON to
   /dev/null) on generated snapshots (the bundled example's items cloned) vs
   `parse-json` (read the file, `serde_json::from_slice` into a `Value`);
-  process wall times, median of {r['snapshot'][0]['runs']}, taking turns; peak RSS is the
-  kernel's `ru_maxrss` of each process.
+  process wall times, median of {r['snapshot'][0]['runs']}, taking turns; peak RSS is GNU
+  time's `%M` for each process.{snapshot_note}
 - **Packages**: `make package` zips; build times as `scripts/package.py`
   measured them. `{LTO_PROFILE}` is the Cargo profile of the same name, built
   for a few rules only (see the README's build figures for why the packages
@@ -872,10 +875,28 @@ def main():
     parser.add_argument("--snapshot-runs", type=int, default=3)
     parser.add_argument("--sweeps", type=int, default=3)
     parser.add_argument("--skip-lto", action="store_true", help="leave out the size-optimised build (about 15 min)")
+    parser.add_argument("--rewrite", action="store_true",
+                        help="write RESULTS.md again from results.json and the latest bench/ci-cold.json, measuring nothing")
+    parser.add_argument("--only-snapshot", action="store_true",
+                        help="measure the snapshot rows again; every other figure is the last run's (results.json)")
     args = parser.parse_args()
     if args.starts < 1 or args.volumes < 1 or args.keys < 1 or min(args.items) < 1 or args.sweeps < 1:
         raise SystemExit("bench: --starts, --volumes, --keys and --items must be positive")
     WORK.mkdir(parents=True, exist_ok=True)
+    if args.rewrite:
+        results = json.loads((BENCH / "results.json").read_text())
+        results["ci_cold"] = ci_cold()
+        write_results(results)
+        log(f"wrote {BENCH / 'RESULTS.md'} again from {BENCH / 'results.json'}")
+        return
+    if args.only_snapshot:
+        results = json.loads((BENCH / "results.json").read_text())
+        release = cargo_target_dir() / HOST_TARGET / "release"
+        snapshots(results, {"atrest": release / "atrest", "parse_json": release / "parse-json"}, args)
+        results["snapshot_measured"] = machine_info()["date"]
+        write_results(results)
+        log(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.json'} (snapshot rows measured again)")
+        return
     ensure_venv()
     binaries = build()
     sizes = {}
@@ -927,6 +948,16 @@ def main():
     finally:
         moto.stop()
 
+    snapshots(results, binaries, args)
+    if not args.skip_lto:
+        log("size-optimised build (whole-program LTO)")
+        results["lto"] = lto_tradeoff()
+    write_results(results)
+    log(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.json'}")
+
+
+def snapshots(results, binaries, args):
+    """The snapshot rows: each size plain, the largest also gzipped."""
     results["snapshot"] = []
     largest = max(args.items)
     for items, gz in [(n, False) for n in sorted(set(args.items))] + [(largest, True)]:
@@ -944,11 +975,6 @@ def main():
             "items": items, "gzip": gz, "mib": snap.stat().st_size / 2**20, "runs": args.snapshot_runs,
             "atrest_s": atrest_s, "atrest_rss_mib": atrest_rss, "parse_s": parse_s, "parse_rss_mib": parse_rss,
             "ratio": parse_s and atrest_s / parse_s, "items_per_s": items / atrest_s})
-    if not args.skip_lto:
-        log("size-optimised build (whole-program LTO)")
-        results["lto"] = lto_tradeoff()
-    write_results(results)
-    log(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.json'}")
 
 
 if __name__ == "__main__":
