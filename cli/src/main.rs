@@ -1,5 +1,7 @@
 //! `atrest`: the atrest rules outside Lambda.
 
+mod asff;
+mod diff;
 mod error;
 mod evaluate;
 mod html;
@@ -7,6 +9,7 @@ mod inputs;
 mod inventory;
 mod item_stream;
 mod junit;
+mod ocsf;
 mod output;
 mod pack;
 mod params_arg;
@@ -48,6 +51,8 @@ enum Command {
     Scan(scan::Args),
     /// Evaluate AWS Config snapshot or history files offline (no AWS call).
     Snapshot(snapshot::Args),
+    /// What changed between two JSON reports: newly NON_COMPLIANT, fixed, gone (exit 1 when something is newly non-compliant).
+    Diff(diff::Args),
     /// Write an AWS Config conformance pack template (YAML) for the deployed rule functions.
     Pack(pack::Args),
 }
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Pack(args) => pack::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

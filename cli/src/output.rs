@@ -1,5 +1,5 @@
 //! How a report is written: the `--format` (table, JSON, CSV, JUnit,
-//! SARIF 2.1.0, a self-contained HTML evidence page) and `--output` (a file
+//! SARIF 2.1.0, a self-contained HTML evidence page, OCSF, ASFF) and `--output` (a file
 //! written whole, or not at all; else stdout). JSON holds the findings and
 //! the key inventory; `--inventory` writes the inventory alone (table,
 //! JSON, CSV).
@@ -12,7 +12,7 @@ use clap::ValueEnum;
 
 use crate::error::CliError;
 use crate::inventory::Inventory;
-use crate::report::{Finding, Report};
+use crate::report::{Finding, Report, RunError};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -23,6 +23,10 @@ pub enum Format {
     Junit,
     Sarif,
     Html,
+    /// OCSF 1.5.0 Compliance Findings (a JSON array).
+    Ocsf,
+    /// AWS Security Finding Format (a JSON array for Security Hub BatchImportFindings).
+    Asff,
 }
 
 /// Where and how a command writes its report.
@@ -84,6 +88,9 @@ impl OutputArgs {
 #[serde(rename_all = "camelCase")]
 struct JsonReport<'a> {
     findings: &'a [Finding],
+    /// What could not be assessed (only when something could not).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [RunError],
     #[serde(skip_serializing_if = "Option::is_none")]
     key_inventory: Option<&'a Inventory>,
 }
@@ -95,6 +102,7 @@ pub fn render(report: &Report<'_>, format: Format, out: &mut dyn Write) -> Resul
         Format::Json => json(
             &JsonReport {
                 findings: report.findings,
+                errors: report.errors,
                 key_inventory: report.inventory,
             },
             out,
@@ -104,6 +112,8 @@ pub fn render(report: &Report<'_>, format: Format, out: &mut dyn Write) -> Resul
         Format::Junit => crate::junit::write(report, out).map_err(io),
         Format::Sarif => json(&crate::sarif::log(report), out),
         Format::Html => out.write_all(crate::html::render(report)?.as_bytes()).map_err(io),
+        Format::Ocsf => json(&crate::ocsf::events(report), out),
+        Format::Asff => json(&crate::asff::findings(report)?, out),
     }
 }
 
@@ -171,6 +181,31 @@ fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
                 f.resource_id,
                 f.annotation.as_deref().unwrap_or("")
             )?;
+        }
+    }
+    let accounts = report.per_account();
+    if accounts.len() > 1 || !report.errors.is_empty() {
+        writeln!(
+            out,
+            "\n{:<14} {:>9} {:>13} {:>14} {:>6}",
+            "ACCOUNT", "COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "ERRORS"
+        )?;
+        for a in &accounts {
+            writeln!(
+                out,
+                "{:<14} {:>9} {:>13} {:>14} {:>6}",
+                if a.account.is_empty() { "-" } else { &a.account },
+                a.compliant,
+                a.non_compliant,
+                a.not_applicable,
+                a.errors
+            )?;
+        }
+    }
+    if !report.errors.is_empty() {
+        writeln!(out, "\nNOT ASSESSED:")?;
+        for e in report.errors {
+            writeln!(out, "  {}\n      {}", e.place(), e.reason)?;
         }
     }
     if let Some(inventory) = report.inventory {
@@ -349,7 +384,7 @@ pub fn emit(bytes: &[u8], output: Option<&Path>) -> Result<(), CliError> {
 /// Runs `write` on a buffered stdout, or on a file beside `output` that is
 /// renamed to it only when everything was written: a failure leaves no
 /// partial report behind.
-fn emit_with(
+pub fn emit_with(
     output: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> Result<(), CliError>,
 ) -> Result<(), CliError> {

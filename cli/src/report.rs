@@ -44,6 +44,40 @@ impl Finding {
     }
 }
 
+/// A part of a run that could not be assessed — an account whose role
+/// could not be assumed, a region or a rule's sweep that failed — shown
+/// in the report and making the exit code 2.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunError {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub reason: String,
+}
+
+impl RunError {
+    /// Where it happened: "account 111122223333, region eu-west-1, rule ebs-volume-encrypted".
+    pub fn place(&self) -> String {
+        let parts: Vec<String> = [
+            self.account_id.as_ref().map(|a| format!("account {a}")),
+            self.region.as_ref().map(|r| format!("region {r}")),
+            self.rule.as_ref().map(|r| format!("rule {r}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            "the run".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
 /// What a report is about, beyond its findings.
 pub struct Report<'a> {
     pub findings: &'a [Finding],
@@ -54,6 +88,8 @@ pub struct Report<'a> {
     pub generated_at: String,
     /// The key inventory (`scan` and `snapshot`).
     pub inventory: Option<&'a Inventory>,
+    /// What could not be assessed (exit code 2).
+    pub errors: &'a [RunError],
 }
 
 impl<'a> Report<'a> {
@@ -65,7 +101,41 @@ impl<'a> Report<'a> {
             source,
             generated_at: now_text(),
             inventory: None,
+            errors: &[],
         }
+    }
+
+    /// The same report with what the run could not assess.
+    pub fn with_errors(mut self, errors: &'a [RunError]) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Counts per account (findings without one under ""), with each
+    /// account's errors, in account order.
+    pub fn per_account(&self) -> Vec<AccountRow> {
+        let mut rows: BTreeMap<&str, AccountRow> = BTreeMap::new();
+        let row = |account: &str| AccountRow {
+            account: account.to_owned(),
+            compliant: 0,
+            non_compliant: 0,
+            not_applicable: 0,
+            errors: 0,
+        };
+        for f in self.findings {
+            let account = f.account_id.as_deref().unwrap_or("");
+            let r = rows.entry(account).or_insert_with(|| row(account));
+            match f.compliance {
+                Compliance::Compliant => r.compliant += 1,
+                Compliance::NonCompliant => r.non_compliant += 1,
+                Compliance::NotApplicable => r.not_applicable += 1,
+            }
+        }
+        for e in self.errors {
+            let account = e.account_id.as_deref().unwrap_or("");
+            rows.entry(account).or_insert_with(|| row(account)).errors += 1;
+        }
+        rows.into_values().collect()
     }
 
     /// The same report with the run's key inventory.
@@ -84,7 +154,12 @@ impl<'a> Report<'a> {
     }
 
     fn accounts(&self) -> Vec<String> {
-        let mut a: Vec<String> = self.findings.iter().filter_map(|f| f.account_id.clone()).collect();
+        let mut a: Vec<String> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.account_id.clone())
+            .chain(self.errors.iter().filter_map(|e| e.account_id.clone()))
+            .collect();
         a.sort();
         a.dedup();
         a
@@ -146,6 +221,26 @@ pub struct PageSummary {
     pub per_requirement: Vec<RequirementRow>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    pub per_account: Vec<AccountRow>,
+    pub errors: Vec<ErrorRow>,
+}
+
+/// One account's totals.
+#[derive(Serialize)]
+pub struct AccountRow {
+    pub account: String,
+    pub compliant: usize,
+    pub non_compliant: usize,
+    pub not_applicable: usize,
+    pub errors: usize,
+}
+
+/// One error, as the HTML page shows it.
+#[derive(Serialize)]
+pub struct ErrorRow {
+    pub account: String,
+    pub place: String,
+    pub reason: String,
 }
 
 #[derive(Serialize)]
@@ -187,6 +282,16 @@ impl Report<'_> {
             per_requirement: self.per_requirement(),
             accounts: self.accounts(),
             regions: self.regions(),
+            per_account: self.per_account(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ErrorRow {
+                    account: e.account_id.clone().unwrap_or_default(),
+                    place: e.place(),
+                    reason: e.reason.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -198,9 +303,13 @@ pub fn now_text() -> String {
         .unwrap_or_default()
 }
 
-/// The exit code of a report: 1 when something is NON_COMPLIANT or the
-/// key inventory has a finding, else 0.
+/// The exit code of a report: 2 when something could not be assessed, 1
+/// when something is NON_COMPLIANT or the key inventory has a finding,
+/// else 0.
 pub fn exit_code(report: &Report<'_>) -> u8 {
+    if !report.errors.is_empty() {
+        return crate::error::EXIT_ERROR;
+    }
     let non_compliant = report.findings.iter().any(|f| f.compliance == Compliance::NonCompliant);
     exit_code_of(non_compliant, report.inventory)
 }

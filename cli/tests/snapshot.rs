@@ -1,10 +1,14 @@
 //! `atrest snapshot` on the bundled Config snapshot, in every format, and
-//! its refusals of bad input.
+//! its refusals of bad input; `ocsf` and `asff` validated against their
+//! vendored schemas (cli/tests/schemas/: the OCSF 1.5.0 Compliance Finding
+//! JSON Schema; the Security Hub API model, with ASFF imported into moto's
+//! Security Hub); `atrest diff` between two of its JSON reports.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use atrest_e2e::{venv, Moto};
 use serde_json::{json, Value};
 
 const SNAPSHOT: &str = "examples/config-snapshot.json";
@@ -507,4 +511,191 @@ fn the_readme_shows_what_its_run_command_prints() {
     let o = atrest(&args);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(text(&o.stdout).trim_end(), shown.trim_end());
+}
+
+/// The bundled snapshot's report in `format`, parsed.
+fn report(format: &str) -> Value {
+    let o = atrest(&["snapshot", SNAPSHOT, "--format", format]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Runs the schema check (cli/tests/schemas/validate.py) on `document`;
+/// its exit status and output. `None` when the virtual environment is
+/// missing outside CI.
+fn validate(kind: &str, document: &Value, moto: Option<&Moto>) -> Option<(bool, String)> {
+    let python = venv().join("bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the virtual environment is missing under CI"
+        );
+        eprintln!("\n!!!!! SKIPPED: no virtual environment (make venv) !!!!!\n");
+        return None;
+    }
+    let dir = temp_dir(&format!("schema-{kind}"));
+    let file = dir.join(format!("{kind}-{}.json", document.to_string().len()));
+    std::fs::write(&file, document.to_string()).unwrap();
+    let mut command = Command::new(python);
+    command
+        .arg(root().join("cli/tests/schemas/validate.py"))
+        .arg(kind)
+        .arg(&file);
+    if let Some(moto) = moto {
+        command.arg(&moto.endpoint);
+    }
+    let o = command.output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    Some((
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    ))
+}
+
+#[test]
+fn ocsf_events_are_valid_compliance_findings() {
+    let events = report("ocsf");
+    let findings = report("json")["findings"].as_array().unwrap().clone();
+    let list = events.as_array().unwrap();
+    assert_eq!(list.len(), findings.len());
+    let failing = list
+        .iter()
+        .find(|e| e["compliance"]["status_id"] == 3)
+        .expect("a failed control");
+    assert_eq!(failing["class_uid"], 2003);
+    assert_eq!(failing["type_uid"], 200301);
+    assert_eq!(failing["severity_id"], 3);
+    assert_eq!(failing["cloud"]["account"]["uid"], "111122223333");
+    assert!(failing["compliance"]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r.as_str().unwrap().starts_with("PCI DSS v4.0 ")));
+    let Some((valid, out)) = validate("ocsf", &events, None) else {
+        return;
+    };
+    assert!(valid, "{out}");
+
+    // The check can fail: an event without its class, with an unknown
+    // severity and a field OCSF does not define is refused, by name.
+    let mut broken = events.clone();
+    let first = broken[0].as_object_mut().unwrap();
+    first.remove("class_uid");
+    first.insert("severity_id".into(), 42.into());
+    first.insert("colour".into(), "red".into());
+    let (valid, out) = validate("ocsf", &broken, None).unwrap();
+    assert!(!valid);
+    assert!(
+        out.contains("class_uid") && out.contains("42") && out.contains("colour"),
+        "{out}"
+    );
+}
+
+#[test]
+fn asff_findings_pass_the_security_hub_model_and_import_into_moto() {
+    let Some(moto) = Moto::start() else { return };
+    let findings = report("asff");
+    let list = findings.as_array().unwrap();
+    let failed = list
+        .iter()
+        .find(|f| f["Compliance"]["Status"] == "FAILED")
+        .expect("a failed finding");
+    assert_eq!(failed["Severity"]["Label"], "MEDIUM");
+    assert_eq!(failed["AwsAccountId"], "111122223333");
+    assert_eq!(
+        failed["ProductArn"],
+        "arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default"
+    );
+    let volume = list
+        .iter()
+        .find(|f| f["Resources"][0]["Id"] == "vol-0a11b22c33d44e551")
+        .unwrap();
+    assert_eq!(volume["Resources"][0]["Type"], "AwsEc2Volume");
+    assert_eq!(volume["Compliance"]["Status"], "PASSED");
+    let (valid, out) = validate("asff", &findings, Some(&moto)).unwrap();
+    assert!(valid, "{out}");
+
+    // The check can fail: a status Security Hub does not know and a
+    // finding without its account are refused, by name.
+    let mut broken = findings.clone();
+    broken[0]["Compliance"]["Status"] = "MAYBE".into();
+    broken[1].as_object_mut().unwrap().remove("AwsAccountId");
+    let (valid, out) = validate("asff", &broken, None).unwrap();
+    assert!(!valid);
+    assert!(out.contains("MAYBE") && out.contains("AwsAccountId"), "{out}");
+}
+
+#[test]
+fn diff_names_what_changed_between_two_reports() {
+    let dir = temp_dir("diff");
+    let old = report("json");
+    let mut new = old.clone();
+    let findings = new["findings"].as_array_mut().unwrap();
+    let fixed_at = findings
+        .iter()
+        .position(|f| f["compliance"] == "NON_COMPLIANT")
+        .unwrap();
+    findings[fixed_at]["compliance"] = "COMPLIANT".into();
+    let worse_at = findings.iter().position(|f| f["compliance"] == "COMPLIANT").unwrap();
+    findings[worse_at]["compliance"] = "NON_COMPLIANT".into();
+    let worse = findings[worse_at]["resourceId"].clone();
+    let gone = findings.pop().unwrap();
+    let (old_path, new_path) = (dir.join("old.json"), dir.join("new.json"));
+    std::fs::write(&old_path, old.to_string()).unwrap();
+    std::fs::write(&new_path, new.to_string()).unwrap();
+    let (old_arg, new_arg) = (old_path.to_str().unwrap(), new_path.to_str().unwrap());
+
+    let o = atrest(&["diff", old_arg, new_arg, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let diff: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let summary = &diff["summary"];
+    assert_eq!(summary["newNonCompliant"], 1);
+    assert_eq!(summary["fixed"], 1);
+    assert_eq!(summary["gone"], 1);
+    assert_eq!(summary["unchanged"], old["findings"].as_array().unwrap().len() - 3);
+    assert_eq!(diff["changes"][0]["change"], "new-non-compliant");
+    assert_eq!(diff["changes"][0]["resourceId"], worse);
+    let gone_change = diff["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["change"] == "gone")
+        .unwrap();
+    assert_eq!(gone_change["resourceId"], gone["resourceId"]);
+
+    // The table says the same; a report against itself changes nothing: exit 0.
+    let o = atrest(&["diff", old_arg, new_arg, "--format", "table"]);
+    assert_eq!(o.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("1 newly non-compliant, 0 unassessed, 1 fixed, 1 gone, 0 new"),
+        "{table}"
+    );
+    assert!(table.contains("\nNEW-NON-COMPLIANT:\n"), "{table}");
+    let o = atrest(&["diff", old_arg, old_arg, "--format", "table"]);
+    assert_eq!(o.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("0 newly non-compliant, 0 unassessed, 0 fixed, 0 gone, 0 new, 0 changed"),
+        "{table}"
+    );
+    let o = atrest(&["diff", old_arg, new_arg, "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert!(csv.starts_with("change,rule,accountId,region,resourceType,resourceId,before,after,annotation\n"));
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+
+    // Not a report: a clear error naming the file, nothing on stdout.
+    let o = atrest(&["diff", old_arg, SNAPSHOT]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(SNAPSHOT) && err.contains("not an atrest JSON report"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
 }

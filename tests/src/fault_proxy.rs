@@ -32,6 +32,8 @@ enum Plan {
     RejectTwoOnce(Arc<AtomicBool>),
     /// Every request of one operation (`service:Operation`) fails so.
     Operation(String, Fault),
+    /// The requests of one operation whose body holds a text fail so.
+    OperationWith(String, String, Fault),
 }
 
 /// The proxy; stops accepting when dropped.
@@ -64,6 +66,15 @@ impl FaultProxy {
     /// Fails every request of `operation` (`service:Operation`) with `fault`.
     pub fn failing(upstream: &str, operation: &str, fault: Fault) -> FaultProxy {
         Self::with_plan(upstream, Plan::Operation(operation.to_owned(), fault))
+    }
+
+    /// Fails the requests of `operation` whose body holds `text` (e.g. the
+    /// AssumeRole of one account's role) with `fault`.
+    pub fn failing_when(upstream: &str, operation: &str, text: &str, fault: Fault) -> FaultProxy {
+        Self::with_plan(
+            upstream,
+            Plan::OperationWith(operation.to_owned(), text.to_owned(), fault),
+        )
     }
 
     fn with_plan(upstream: &str, plan: Plan) -> FaultProxy {
@@ -243,7 +254,8 @@ fn serve(
             }
             None
         }
-        Plan::Operation(operation, fault) => {
+        Plan::OperationWith(_, text, _) if !String::from_utf8_lossy(&body).contains(text.as_str()) => None,
+        Plan::Operation(operation, fault) | Plan::OperationWith(operation, _, fault) => {
             let path = head.first().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/");
             let header = |name: &str| {
                 head.iter().skip(1).find_map(|h| {
