@@ -50,13 +50,19 @@ pub struct ItemReader {
 
 impl ItemReader {
     pub fn open(path: &Path) -> Result<Self, CliError> {
-        Self::with_window(path, WINDOW)
+        Self::open_as(path, path.display().to_string())
     }
 
-    /// [`ItemReader::open`], reading `window` bytes at a time.
-    fn with_window(path: &Path, window: usize) -> Result<Self, CliError> {
+    /// [`ItemReader::open`], with errors naming the file `name` (where it
+    /// came from, e.g. its S3 URL) rather than its path.
+    pub fn open_as(path: &Path, name: String) -> Result<Self, CliError> {
+        Self::with_window(path, name, WINDOW)
+    }
+
+    /// [`ItemReader::open_as`], reading `window` bytes at a time.
+    fn with_window(path: &Path, name: String, window: usize) -> Result<Self, CliError> {
         Ok(ItemReader {
-            walk: Walk::open(path, window)?,
+            walk: Walk::open(path, name, window)?,
             state: State::Start,
             seen_items: false,
             seen_resource_type: false,
@@ -177,6 +183,7 @@ impl ItemReader {
 
 /// A file being walked: its window, and where in it the walk is.
 struct Walk {
+    path: std::path::PathBuf,
     name: String,
     reader: Box<dyn Read>,
     buf: Vec<u8>,
@@ -189,8 +196,7 @@ struct Walk {
 }
 
 impl Walk {
-    fn open(path: &Path, window: usize) -> Result<Self, CliError> {
-        let name = path.display().to_string();
+    fn open(path: &Path, name: String, window: usize) -> Result<Self, CliError> {
         let read_err = |source| CliError::Read {
             path: name.clone(),
             source,
@@ -203,6 +209,7 @@ impl Walk {
             Box::new(file)
         };
         Ok(Walk {
+            path: path.to_owned(),
             name,
             reader,
             buf: vec![0; window.max(1)],
@@ -340,7 +347,7 @@ impl Walk {
     /// The file again from its start, whole, in the window (one item:
     /// small).
     fn reread_whole(&mut self) -> Result<(), CliError> {
-        let fresh = Walk::open(Path::new(&self.name), self.buf.len())?;
+        let fresh = Walk::open(&self.path, std::mem::take(&mut self.name), self.buf.len())?;
         *self = fresh;
         while self.fill()? {}
         Ok(())
@@ -380,7 +387,7 @@ mod tests {
 
     /// Every item's text, read `window` bytes at a time.
     fn items(path: &Path, window: usize) -> Result<Vec<(usize, String)>, CliError> {
-        let mut reader = ItemReader::with_window(path, window)?;
+        let mut reader = ItemReader::with_window(path, path.display().to_string(), window)?;
         let mut out = Vec::new();
         while let Some((i, text)) = reader.next_item()? {
             out.push((i, text.to_owned()));

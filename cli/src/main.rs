@@ -18,6 +18,7 @@ mod rules_cmd;
 mod sarif;
 mod scan;
 mod snapshot;
+mod sources;
 mod spill;
 
 use std::process::ExitCode;
@@ -49,7 +50,7 @@ enum Command {
     Evaluate(evaluate::Args),
     /// Sweep a live account, read-only, through the rules' periodic paths.
     Scan(scan::Args),
-    /// Evaluate AWS Config snapshot or history files offline (no AWS call).
+    /// Evaluate AWS Config snapshot or history files offline: files, directories, or s3://BUCKET/PREFIX/ (the latest snapshot per account and region).
     Snapshot(snapshot::Args),
     /// What changed between two JSON reports: newly NON_COMPLIANT, fixed, gone (exit 1 when something is newly non-compliant).
     Diff(diff::Args),

@@ -1,9 +1,9 @@
 //! `atrest snapshot`: offline evaluation of AWS Config snapshot and history
-//! files. Key facts come from the files' `AWS::KMS::Key` (and
-//! `AWS::KMS::Alias`) items; no AWS call is made. What cannot be judged
+//! files — local, or the latest Config delivered to a directory or an S3
+//! prefix (cli/src/sources.rs). Key facts come from the files'
+//! `AWS::KMS::Key` (and `AWS::KMS::Alias`) items; no AWS call is made but
+//! reading S3. What cannot be judged
 //! offline is reported NON_COMPLIANT with a reason, never COMPLIANT.
-
-use std::path::PathBuf;
 
 use atrest_common::keys::{ItemKeySource, DEFAULT_TTL, KMS_KEY_TYPE};
 use atrest_common::{
@@ -18,13 +18,16 @@ use crate::item_stream::ItemReader;
 use crate::output::{emit_report, emit_spill, InventoryArg, OutputArgs};
 use crate::params_arg;
 use crate::report::{exit_code, exit_code_of, Finding, Report};
+use crate::sources::{resolve, Input};
 use crate::spill::Spill;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Config snapshot or configuration-history files (JSON, plain or .gz).
-    #[arg(required = true)]
-    files: Vec<PathBuf>,
+    /// Config snapshot or configuration-history files (JSON, plain or .gz);
+    /// directories and s3://BUCKET/PREFIX/ (Config's delivery), of which the
+    /// latest snapshot per account and region is read.
+    #[arg(required = true, value_name = "FILE|DIR|s3://BUCKET/PREFIX/")]
+    sources: Vec<String>,
     /// Only these rules (repeatable; all by default).
     #[arg(long = "rule")]
     rules: Vec<String>,
@@ -40,9 +43,14 @@ pub struct Args {
 pub fn run(args: Args) -> Result<u8, CliError> {
     let (selected, notes) = params_arg::select(&args.rules, &args.params)?;
     args.inventory.check(&args.output)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let resolved = runtime.block_on(resolve(&args.sources))?;
     // First pass: key facts, from wherever the key items are in the files,
     // and which version of each resource is the latest.
-    let first = first_pass(&args.files)?;
+    let first = first_pass(&resolved.inputs)?;
     // Every recorded key is in the inventory, used or not.
     let known: Vec<String> = first
         .key_items
@@ -54,10 +62,6 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         aws: None,
         keys: KeyDirectory::new(ItemKeySource::from_items(&first.key_items), DEFAULT_TTL).noting_uses(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(CliError::Runtime)?;
     // Second pass: each kept item judged. Findings of the formats written
     // one at a time go to disk as they come, so memory stays flat.
     let mut collected = match Spill::new(args.output.format(), selected.len())? {
@@ -65,7 +69,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         None => Collected::Held(selected.iter().map(|_| Vec::new()).collect()),
     };
     runtime.block_on(evaluate_files(
-        &args.files,
+        &resolved.inputs,
         &first.latest.keep,
         &selected,
         &env,
@@ -77,7 +81,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
     for note in notes {
         eprintln!("{note}");
     }
-    let mut source = Report::files(&args.files);
+    let mut source = resolved.source.clone();
     let latest = &first.latest;
     if latest.set_aside > 0 {
         let history = format!(
@@ -115,24 +119,23 @@ struct FirstPass {
 /// Reads every file once: its key items, and each item's resource and
 /// capture time (as a 128-bit keyed hash, so that a million items take
 /// 32 MiB, not their names). Checks every file is JSON of a known shape.
-fn first_pass(files: &[PathBuf]) -> Result<FirstPass, CliError> {
+fn first_pass(files: &[Input]) -> Result<FirstPass, CliError> {
     let kms = KmsFilter::new();
     let mut key_items = Vec::new();
     let hashing = VersionHashing::new();
     let mut versions = Vec::new();
     let mut counts = Vec::with_capacity(files.len());
-    for (f, path) in files.iter().enumerate() {
-        let name = path.display().to_string();
-        let file = u32::try_from(f).map_err(|_| too_many(&name))?;
-        let mut reader = ItemReader::open(path)?;
+    for (f, Input { path, name }) in files.iter().enumerate() {
+        let file = u32::try_from(f).map_err(|_| too_many(name))?;
+        let mut reader = ItemReader::open_as(path, name.clone())?;
         let mut count = 0;
         while let Some((i, text)) = reader.next_item()? {
             count = i + 1;
-            if let Some(item) = kms.kms_item(&name, i, text)? {
+            if let Some(item) = kms.kms_item(name, i, text)? {
                 key_items.push(item);
             }
             if let Some(version) = version_of(text) {
-                let index = u32::try_from(i).map_err(|_| too_many(&name))?;
+                let index = u32::try_from(i).map_err(|_| too_many(name))?;
                 versions.push(hashing.entry(&version, file, index));
             }
         }
@@ -247,20 +250,19 @@ impl Collected {
 /// dropped, so that only one item is held at a time. Any item that cannot
 /// be decoded stops the run with its error, and nothing is reported.
 async fn evaluate_files(
-    files: &[PathBuf],
+    files: &[Input],
     keep: &[Vec<bool>],
     selected: &[params_arg::Selected],
     env: &Environment,
     collected: &mut Collected,
 ) -> Result<(), CliError> {
-    for (path, keep) in files.iter().zip(keep) {
-        let name = path.display().to_string();
-        let mut reader = ItemReader::open(path)?;
+    for (Input { path, name }, keep) in files.iter().zip(keep) {
+        let mut reader = ItemReader::open_as(path, name.clone())?;
         while let Some((i, text)) = reader.next_item()? {
             if !keep.get(i).copied().unwrap_or(true) {
                 continue;
             }
-            let item = decode_item(&name, i, text)?;
+            let item = decode_item(name, i, text)?;
             let resource_type = item.resource_type.clone();
             let (account, region) = (item.account_id.clone(), item.aws_region.clone());
             let trigger = Trigger::Change(Box::new(item));

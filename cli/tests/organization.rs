@@ -264,3 +264,158 @@ async fn scan_accounts_reads_the_named_accounts_through_the_named_role() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("`12345` is not an AWS account id"));
     assert!(o.stdout.is_empty());
 }
+
+/// A Config snapshot of one unencrypted volume `id`, taken `at`, gzipped.
+fn snapshot_of(account: &str, region: &str, id: &str, at: &str) -> Vec<u8> {
+    use std::io::Write;
+    let item = serde_json::json!({
+        "configurationItemVersion": "1.3",
+        "configurationItemCaptureTime": at,
+        "configurationStateId": 1,
+        "configurationItemStatus": "OK",
+        "resourceType": "AWS::EC2::Volume",
+        "resourceId": id,
+        "ARN": format!("arn:aws:ec2:{region}:{account}:volume/{id}"),
+        "awsRegion": region,
+        "awsAccountId": account,
+        "tags": {},
+        "relationships": [],
+        "configuration": {"volumeId": id, "encrypted": false, "size": 8, "state": "available"},
+        "supplementaryConfiguration": {}
+    });
+    let text = serde_json::json!({"fileVersion": "1.0", "configSnapshotId": id, "configurationItems": [item]});
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(text.to_string().as_bytes()).unwrap();
+    z.finish().unwrap()
+}
+
+/// The key Config delivers a snapshot under.
+fn delivery_key(account: &str, region: &str, taken: &str) -> String {
+    format!(
+        "org/AWSLogs/{account}/Config/{region}/2026/12/{}/ConfigSnapshot/{account}_Config_{region}_ConfigSnapshot_{taken}_5f0c.json.gz",
+        &taken[6..8]
+    )
+}
+
+#[tokio::test]
+async fn snapshot_reads_the_latest_delivered_snapshot_of_each_account_and_region() {
+    let Some(moto) = Moto::start() else { return };
+    let s3 = aws_sdk_s3::Client::new(&moto.sdk_config());
+    s3.create_bucket()
+        .bucket("org-config")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (a, b) = ("111122223333", "444455556666");
+    let objects = [
+        (
+            delivery_key(a, "eu-west-1", "20261201T060000Z"),
+            snapshot_of(a, "eu-west-1", "vol-a-old", "2026-12-01T06:00:00Z"),
+        ),
+        (
+            delivery_key(a, "eu-west-1", "20261202T060000Z"),
+            snapshot_of(a, "eu-west-1", "vol-a-new", "2026-12-02T06:00:00Z"),
+        ),
+        (
+            delivery_key(a, "us-east-1", "20261130T060000Z"),
+            snapshot_of(a, "us-east-1", "vol-a-use1", "2026-11-30T06:00:00Z"),
+        ),
+        (
+            delivery_key(b, "eu-west-1", "20261203T060000Z"),
+            snapshot_of(b, "eu-west-1", "vol-b-new", "2026-12-03T06:00:00Z"),
+        ),
+        (
+            delivery_key(b, "eu-west-1", "20261102T060000Z"),
+            snapshot_of(b, "eu-west-1", "vol-b-old", "2026-11-02T06:00:00Z"),
+        ),
+        (
+            format!("org/AWSLogs/{a}/Config/ConfigWritabilityCheckFile"),
+            b"writable".to_vec(),
+        ),
+    ];
+    for (key, body) in objects {
+        s3.put_object()
+            .bucket("org-config")
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    moto.start_recording();
+    let o = atrest_at(&moto.endpoint)
+        .args([
+            "snapshot",
+            "s3://org-config/org/AWSLogs/",
+            "--rule",
+            "ebs-volume-encrypted",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut judged: Vec<(String, String, String)> = findings(&o)
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_owned();
+            (text("accountId"), text("region"), text("resourceId"))
+        })
+        .collect();
+    judged.sort();
+    assert_eq!(
+        judged,
+        [
+            (a.to_owned(), "eu-west-1".to_owned(), "vol-a-new".to_owned()),
+            (a.to_owned(), "us-east-1".to_owned(), "vol-a-use1".to_owned()),
+            (b.to_owned(), "eu-west-1".to_owned(), "vol-b-new".to_owned()),
+        ]
+    );
+    // Only the three chosen objects were fetched.
+    let calls = count_operations(&moto.recording());
+    assert_eq!(calls.get("s3:GetObject"), Some(&3), "{calls:?}");
+
+    // A prefix without a delivered snapshot is an error naming it.
+    let o = atrest_at(&moto.endpoint)
+        .args(["snapshot", "s3://org-config/elsewhere/", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("s3://org-config/elsewhere/") && err.contains("no snapshot"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+
+    // A local copy of the bucket (`aws s3 sync`) is walked the same way.
+    let dir = std::env::temp_dir().join(format!("atrest-delivery-{}", std::process::id()));
+    let list = s3.list_objects_v2().bucket("org-config").send().await.unwrap();
+    for object in list.contents() {
+        let key = object.key().unwrap();
+        let body = s3.get_object().bucket("org-config").key(key).send().await.unwrap();
+        let path = dir.join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, body.body.collect().await.unwrap().into_bytes()).unwrap();
+    }
+    let o = atrest_at(&moto.endpoint)
+        .arg("snapshot")
+        .arg(&dir)
+        .args(["--rule", "ebs-volume-encrypted", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut local: Vec<String> = findings(&o)
+        .iter()
+        .map(|f| f["resourceId"].as_str().unwrap().to_owned())
+        .collect();
+    local.sort();
+    assert_eq!(local, ["vol-a-new", "vol-a-use1", "vol-b-new"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
