@@ -1,5 +1,6 @@
 //! `atrest`: the atrest rules outside Lambda.
 
+mod aggregator;
 mod asff;
 mod diff;
 mod error;
@@ -52,6 +53,8 @@ enum Command {
     Scan(scan::Args),
     /// Evaluate AWS Config snapshot or history files offline: files, directories, or s3://BUCKET/PREFIX/ (the latest snapshot per account and region).
     Snapshot(snapshot::Args),
+    /// The compliance AWS Config recorded for the atrest rules, org-wide, from a Config aggregator (nothing re-evaluated).
+    Report(aggregator::Args),
     /// What changed between two JSON reports: newly NON_COMPLIANT, fixed, gone (exit 1 when something is newly non-compliant).
     Diff(diff::Args),
     /// Write an AWS Config conformance pack template (YAML) for the deployed rule functions.
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Snapshot(args) => snapshot::run(args),
         Command::Pack(args) => pack::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Report(args) => aggregator::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -165,6 +165,7 @@ fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         count(Compliance::NonCompliant),
         count(Compliance::NotApplicable)
     )?;
+    let accounts = report.per_account();
     let failing: Vec<&Finding> = report
         .findings
         .iter()
@@ -175,15 +176,24 @@ fn table(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         for f in failing {
             writeln!(
                 out,
-                "  {}  {} {}\n      {}",
+                "  {}  {} {}{}\n      {}",
                 f.rule,
                 f.resource_type,
                 f.resource_id,
+                f.account_id
+                    .as_deref()
+                    .filter(|_| accounts.len() > 1)
+                    .map_or_else(String::new, |a| format!(
+                        "  [{a} {}]",
+                        f.region.as_deref().unwrap_or("-")
+                    )),
                 f.annotation.as_deref().unwrap_or("")
             )?;
+            if let Some(at) = &f.recorded_at {
+                writeln!(out, "      recorded {at} ({} ago)", crate::aggregator::age_of(at))?;
+            }
         }
     }
-    let accounts = report.per_account();
     if accounts.len() > 1 || !report.errors.is_empty() {
         writeln!(
             out,

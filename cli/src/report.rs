@@ -24,9 +24,23 @@ pub struct Finding {
     pub account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// When AWS Config recorded the result (`report --aggregator`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<String>,
 }
 
 impl Finding {
+    /// The report's order: rule, account, region, resource type and id.
+    pub fn order_key(&self) -> (&str, &Option<String>, &Option<String>, &str, &str) {
+        (
+            self.rule,
+            &self.account_id,
+            &self.region,
+            &self.resource_type,
+            &self.resource_id,
+        )
+    }
+
     pub fn new(rule: &'static str, e: Evaluation, account_id: Option<String>, region: Option<String>) -> Self {
         Finding {
             rule,
@@ -40,6 +54,7 @@ impl Finding {
             annotation: e.annotation,
             account_id,
             region,
+            recorded_at: None,
         }
     }
 }

@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
             .unwrap_or("aws")
             .to_owned();
         let accounts = if args.organization {
-            Some(organization_accounts(&base).await?)
+            Some(organization_accounts(&AwsContext::new(base.clone())).await?)
         } else if args.accounts.is_empty() {
             None
         } else {
@@ -219,15 +219,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
             progress.set_message(format!("accounts, {} resources judged", findings.len()));
         }
         progress.finish_and_clear();
-        findings.sort_by(|a, b| {
-            (a.rule, &a.account_id, &a.region, &a.resource_type, &a.resource_id).cmp(&(
-                b.rule,
-                &b.account_id,
-                &b.region,
-                &b.resource_type,
-                &b.resource_id,
-            ))
-        });
+        findings.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         let mut inventory = Inventory::default();
         let types = resource_types(&specs);
         for (account, region, env) in &envs {
@@ -282,9 +274,9 @@ fn check_account_id(id: &str) -> Result<(), CliError> {
 }
 
 /// The ACTIVE accounts of the organization (ListAccounts, every page).
-async fn organization_accounts(base: &aws_config::SdkConfig) -> Result<Vec<String>, CliError> {
+pub async fn organization_accounts(aws: &AwsContext) -> Result<Vec<String>, CliError> {
     use aws_sdk_organizations::types::{AccountState, AccountStatus};
-    let client = aws_sdk_organizations::Client::new(base);
+    let client = atrest_common::aws_client!(aws, aws_sdk_organizations);
     let mut pages = client.list_accounts().into_paginator().send();
     let mut accounts = Vec::new();
     while let Some(page) = pages.next().await {

@@ -143,6 +143,7 @@ mod tests {
             ordering_timestamp: "2026-12-01T00:00:00Z".into(),
             account_id: Some("111122223333".into()),
             region: (id != "vol-3").then(|| "eu-west-1".into()),
+            recorded_at: None,
         }
     }
 

@@ -419,3 +419,29 @@ async fn snapshot_reads_the_latest_delivered_snapshot_of_each_account_and_region
     assert_eq!(local, ["vol-a-new", "vol-a-use1", "vol-b-new"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The aggregator's answers are tested with aws-smithy-mocks in
+/// `aggregator.rs` (moto does not implement the aggregate compliance calls);
+/// here, on the wire: an aggregator the caller may not read is an error
+/// naming the call and the reason, exit 2, and no report at all.
+#[tokio::test]
+async fn report_from_an_aggregator_it_may_not_read_is_an_error_not_a_report() {
+    let Some(moto) = Moto::start() else { return };
+    let proxy = FaultProxy::failing_when(
+        &moto.endpoint,
+        "config:DescribeAggregateComplianceByConfigRules",
+        "org-aggregator",
+        Fault::AccessDenied,
+    );
+    let o = atrest_at(&proxy.endpoint)
+        .args(["report", "--aggregator", "org-aggregator", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("DescribeAggregateComplianceByConfigRules") && err.contains("AccessDenied"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+}
