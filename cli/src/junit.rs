@@ -1,6 +1,8 @@
 //! The JUnit XML report: one test suite per rule, one test case per rule ×
 //! resource (failures for NON_COMPLIANT, skipped for NOT_APPLICABLE),
-//! written with quick-xml (which escapes every attribute and text).
+//! written with quick-xml (which escapes every attribute and text). What
+//! could not be assessed is a last suite, `not-assessed`, of test cases in
+//! error (JUnit's `<error>`: the test could not run), never left out.
 
 use std::io::Write;
 
@@ -8,7 +10,7 @@ use atrest_common::Compliance;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
-use crate::report::{Finding, Report};
+use crate::report::{Finding, Report, RunError};
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
     let mut w = Writer::new_with_indent(out, b' ', 2);
@@ -21,32 +23,67 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             .count()
     };
     let total_failures: usize = report.rules.iter().map(|s| failures(s.id)).sum();
-    w.create_element("testsuites")
+    let tests = (report.findings.len() + report.errors.len()).to_string();
+    let errors = report.errors.len().to_string();
+    let mut suites = w
+        .create_element("testsuites")
         .with_attribute(("name", "atrest"))
-        .with_attribute(("tests", report.findings.len().to_string().as_str()))
-        .with_attribute(("failures", total_failures.to_string().as_str()))
+        .with_attribute(("tests", tests.as_str()))
+        .with_attribute(("failures", total_failures.to_string().as_str()));
+    if !report.errors.is_empty() {
+        suites = suites.with_attribute(("errors", errors.as_str()));
+    }
+    suites.write_inner_content(|w| {
+        for spec in &report.rules {
+            let cases: Vec<&Finding> = report.findings.iter().filter(|f| f.rule == spec.id).collect();
+            let skipped = cases
+                .iter()
+                .filter(|f| f.compliance == Compliance::NotApplicable)
+                .count();
+            w.create_element("testsuite")
+                .with_attribute(("name", spec.id))
+                .with_attribute(("tests", cases.len().to_string().as_str()))
+                .with_attribute(("failures", failures(spec.id).to_string().as_str()))
+                .with_attribute(("skipped", skipped.to_string().as_str()))
+                .write_inner_content(|w| {
+                    for f in cases {
+                        test_case(w, spec.id, f)?;
+                    }
+                    Ok::<_, std::io::Error>(())
+                })?;
+        }
+        if !report.errors.is_empty() {
+            w.create_element("testsuite")
+                .with_attribute(("name", "not-assessed"))
+                .with_attribute(("tests", errors.as_str()))
+                .with_attribute(("failures", "0"))
+                .with_attribute(("errors", errors.as_str()))
+                .write_inner_content(|w| {
+                    for e in report.errors {
+                        not_assessed(w, e)?;
+                    }
+                    Ok::<_, std::io::Error>(())
+                })?;
+        }
+        Ok::<_, std::io::Error>(())
+    })?;
+    w.into_inner().write_all(b"\n")
+}
+
+/// What could not be assessed, as a test case that could not run.
+fn not_assessed<W: Write>(w: &mut Writer<W>, e: &RunError) -> std::io::Result<()> {
+    let name = e.place();
+    w.create_element("testcase")
+        .with_attribute(("classname", e.rule.as_deref().unwrap_or("atrest")))
+        .with_attribute(("name", name.as_str()))
         .write_inner_content(|w| {
-            for spec in &report.rules {
-                let cases: Vec<&Finding> = report.findings.iter().filter(|f| f.rule == spec.id).collect();
-                let skipped = cases
-                    .iter()
-                    .filter(|f| f.compliance == Compliance::NotApplicable)
-                    .count();
-                w.create_element("testsuite")
-                    .with_attribute(("name", spec.id))
-                    .with_attribute(("tests", cases.len().to_string().as_str()))
-                    .with_attribute(("failures", failures(spec.id).to_string().as_str()))
-                    .with_attribute(("skipped", skipped.to_string().as_str()))
-                    .write_inner_content(|w| {
-                        for f in cases {
-                            test_case(w, spec.id, f)?;
-                        }
-                        Ok::<_, std::io::Error>(())
-                    })?;
-            }
+            w.create_element("error")
+                .with_attribute(("type", "NOT_ASSESSED"))
+                .with_attribute(("message", e.reason.as_str()))
+                .write_text_content(BytesText::new(&e.reason))?;
             Ok::<_, std::io::Error>(())
         })?;
-    w.into_inner().write_all(b"\n")
+    Ok(())
 }
 
 fn test_case<W: Write>(w: &mut Writer<W>, rule: &str, f: &Finding) -> std::io::Result<()> {
@@ -147,5 +184,46 @@ mod tests {
         assert_eq!(names, [format!("AWS::S3::Bucket {hostile}")]);
         assert_eq!(messages, [hostile]);
         assert_eq!(texts, [hostile]);
+    }
+
+    /// An account that could not be read is a test case in error, counted
+    /// at the top, not a suite that silently passes.
+    #[test]
+    fn what_could_not_be_assessed_is_a_test_case_in_error() {
+        let evaluation = Evaluation::new(
+            "AWS::EC2::Volume",
+            "vol-1",
+            Verdict::compliant("vol-1 is encrypted"),
+            aws_smithy_types::DateTime::from_secs(0),
+        )
+        .unwrap();
+        let findings = [Finding::new("ebs-volume-encrypted", evaluation, None, None)];
+        let errors = [RunError {
+            account_id: Some("222222222222".into()),
+            region: None,
+            rule: None,
+            reason: "AssumeRole: AccessDenied".into(),
+        }];
+        let rule = atrest_rules::find("ebs-volume-encrypted").unwrap().spec();
+        let report = Report::new(&findings, vec![rule], "test".into()).with_errors(&errors);
+        let mut out = Vec::new();
+        write(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(r#"<testsuites name="atrest" tests="2" failures="0" errors="1">"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"<testsuite name="not-assessed" tests="1" failures="0" errors="1">"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"<testcase classname="atrest" name="account 222222222222">"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"<error type="NOT_ASSESSED" message="AssumeRole: AccessDenied">"#),
+            "{text}"
+        );
     }
 }

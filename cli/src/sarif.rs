@@ -1,6 +1,8 @@
 //! The SARIF 2.1.0 report, as typed structures: a misspelt field does not
 //! compile. Results are the NON_COMPLIANT (`error`, `fail`) and
-//! NOT_APPLICABLE (`none`, `notApplicable`) findings.
+//! NOT_APPLICABLE (`none`, `notApplicable`) findings. What could not be
+//! assessed is the invocation's error notifications, and makes the
+//! invocation unsuccessful (`executionSuccessful: false`).
 
 use atrest_common::Compliance;
 use serde::Serialize;
@@ -21,7 +23,37 @@ pub struct Log<'a> {
 #[derive(Serialize)]
 struct Run<'a> {
     tool: Tool<'a>,
+    invocations: [Invocation<'a>; 1],
     results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<'a> {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification<'a>>,
+}
+
+#[derive(Serialize)]
+struct Notification<'a> {
+    level: &'static str,
+    message: OwnedMessage,
+    properties: NotificationProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct OwnedMessage {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationProperties<'a> {
+    not_assessed: bool,
+    account_id: Option<&'a str>,
+    region: Option<&'a str>,
+    rule: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -156,7 +188,59 @@ pub fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
                     rules,
                 },
             },
+            invocations: [Invocation {
+                execution_successful: report.errors.is_empty(),
+                tool_execution_notifications: report
+                    .errors
+                    .iter()
+                    .map(|e| Notification {
+                        level: "error",
+                        message: OwnedMessage {
+                            text: format!("{} not assessed: {}", e.place(), e.reason),
+                        },
+                        properties: NotificationProperties {
+                            not_assessed: true,
+                            account_id: e.account_id.as_deref(),
+                            region: e.region.as_deref(),
+                            rule: e.rule.as_deref(),
+                        },
+                    })
+                    .collect(),
+            }],
             results,
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::RunError;
+
+    #[test]
+    fn what_could_not_be_assessed_makes_the_invocation_unsuccessful() {
+        let rule = atrest_rules::find("ebs-volume-encrypted").unwrap().spec();
+        let clean = Report::new(&[], vec![rule], "test".into());
+        let log_of = |report: &Report<'_>| serde_json::to_value(log(report)).unwrap();
+        let invocation = &log_of(&clean)["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], true);
+        assert!(invocation.get("toolExecutionNotifications").is_none());
+
+        let errors = [RunError {
+            account_id: Some("222222222222".into()),
+            region: Some("eu-west-1".into()),
+            rule: Some("ebs-volume-encrypted".into()),
+            reason: "DescribeVolumes: AccessDenied".into(),
+        }];
+        let failed = Report::new(&[], vec![rule], "test".into()).with_errors(&errors);
+        let invocation = &log_of(&failed)["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        let notification = &invocation["toolExecutionNotifications"][0];
+        assert_eq!(notification["level"], "error");
+        assert_eq!(
+            notification["message"]["text"],
+            "account 222222222222, region eu-west-1, rule ebs-volume-encrypted not assessed: DescribeVolumes: AccessDenied"
+        );
+        assert_eq!(notification["properties"]["accountId"], "222222222222");
     }
 }
