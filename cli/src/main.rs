@@ -8,6 +8,7 @@ mod evaluate;
 mod html;
 mod inputs;
 mod inventory;
+mod item_batches;
 mod item_stream;
 mod junit;
 mod ocsf;

@@ -14,7 +14,7 @@ use atrest_common::{
 use crate::error::CliError;
 use crate::inputs::{decode_item, version_of, KmsFilter, Version};
 use crate::inventory::{resource_types, Inventory};
-use crate::item_stream::ItemReader;
+use crate::item_batches::{in_parallel, Batch};
 use crate::output::{emit_report, emit_spill, InventoryArg, OutputArgs};
 use crate::params_arg;
 use crate::report::{exit_code, exit_code_of, Finding, Report};
@@ -68,13 +68,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         Some(spill) => Collected::Spilled(spill),
         None => Collected::Held(selected.iter().map(|_| Vec::new()).collect()),
     };
-    runtime.block_on(evaluate_files(
-        &resolved.inputs,
-        &first.latest.keep,
-        &selected,
-        &env,
-        &mut collected,
-    ))?;
+    evaluate_files(&resolved.inputs, &first.latest.keep, &selected, &env, &mut collected)?;
     let rules: Vec<_> = selected.iter().map(|s| s.rule.spec()).collect();
     let inventory = runtime.block_on(Inventory::build(&env.keys, known, resource_types(&rules), None))?;
     // Only once every item was read: bad input gets its error alone.
@@ -121,26 +115,33 @@ struct FirstPass {
 /// 32 MiB, not their names). Checks every file is JSON of a known shape.
 fn first_pass(files: &[Input]) -> Result<FirstPass, CliError> {
     let kms = KmsFilter::new();
-    let mut key_items = Vec::new();
     let hashing = VersionHashing::new();
+    let mut key_items = Vec::new();
     let mut versions = Vec::new();
-    let mut counts = Vec::with_capacity(files.len());
-    for (f, Input { path, name }) in files.iter().enumerate() {
-        let file = u32::try_from(f).map_err(|_| too_many(name))?;
-        let mut reader = ItemReader::open_as(path, name.clone())?;
-        let mut count = 0;
-        while let Some((i, text)) = reader.next_item()? {
-            count = i + 1;
-            if let Some(item) = kms.kms_item(name, i, text)? {
-                key_items.push(item);
+    let counts = in_parallel(
+        files,
+        None,
+        |_, batch| {
+            let name = files.get(batch.file).map_or("", |f| f.name.as_str());
+            let file = u32::try_from(batch.file).map_err(|_| too_many(name))?;
+            let (mut keys, mut entries) = (Vec::new(), Vec::new());
+            for (i, text) in batch.items() {
+                if let Some(item) = kms.kms_item(name, i, text)? {
+                    keys.push(item);
+                }
+                if let Some(version) = version_of(text) {
+                    let index = u32::try_from(i).map_err(|_| too_many(name))?;
+                    entries.push(hashing.entry(&version, file, index));
+                }
             }
-            if let Some(version) = version_of(text) {
-                let index = u32::try_from(i).map_err(|_| too_many(name))?;
-                versions.push(hashing.entry(&version, file, index));
-            }
-        }
-        counts.push(count);
-    }
+            Ok((keys, entries))
+        },
+        |(keys, entries)| {
+            key_items.extend(keys);
+            versions.extend(entries);
+            Ok(())
+        },
+    )?;
     Ok(FirstPass {
         key_items,
         latest: latest_versions(versions, &counts),
@@ -245,41 +246,60 @@ impl Collected {
     }
 }
 
-/// The findings of the files' kept items, per selected rule: item by
-/// item, each read, decoded, judged by every rule that covers it, and
-/// dropped, so that only one item is held at a time. Any item that cannot
-/// be decoded stops the run with its error, and nothing is reported.
-async fn evaluate_files(
+/// The findings of the files' kept items, per selected rule, in file
+/// order: each item decoded, judged by every rule that covers it, and
+/// dropped, on every core (see [`in_parallel`]). Any item that cannot be
+/// decoded stops the run with its error (the first in file order), and
+/// nothing is reported.
+fn evaluate_files(
     files: &[Input],
     keep: &[Vec<bool>],
     selected: &[params_arg::Selected],
     env: &Environment,
     collected: &mut Collected,
 ) -> Result<(), CliError> {
-    for (Input { path, name }, keep) in files.iter().zip(keep) {
-        let mut reader = ItemReader::open_as(path, name.clone())?;
-        while let Some((i, text)) = reader.next_item()? {
-            if !keep.get(i).copied().unwrap_or(true) {
+    in_parallel(
+        files,
+        Some(keep),
+        |runtime, batch| runtime.block_on(judge_batch(batch, files, selected, env)),
+        |findings| {
+            for (rule, finding) in findings {
+                collected.push(rule, finding)?;
+            }
+            Ok(())
+        },
+    )?;
+    Ok(())
+}
+
+/// Every finding of one batch's items, in order, each with its rule's
+/// index among the selected.
+async fn judge_batch(
+    batch: &Batch,
+    files: &[Input],
+    selected: &[params_arg::Selected],
+    env: &Environment,
+) -> Result<Vec<(usize, Finding)>, CliError> {
+    let name = files.get(batch.file).map_or("", |f| f.name.as_str());
+    let mut findings = Vec::new();
+    for (i, text) in batch.items() {
+        let item = decode_item(name, i, text)?;
+        let resource_type = item.resource_type.clone();
+        let (account, region) = (item.account_id.clone(), item.aws_region.clone());
+        let trigger = Trigger::Change(Box::new(item));
+        let mut invocation = Invocation::local(trigger, account.clone(), Default::default());
+        for (r, params_arg::Selected { rule, params, raw }) in selected.iter().enumerate() {
+            let spec = rule.spec();
+            if !spec.covers(&resource_type) {
                 continue;
             }
-            let item = decode_item(name, i, text)?;
-            let resource_type = item.resource_type.clone();
-            let (account, region) = (item.account_id.clone(), item.aws_region.clone());
-            let trigger = Trigger::Change(Box::new(item));
-            let mut invocation = Invocation::local(trigger, account.clone(), Default::default());
-            for (r, params_arg::Selected { rule, params, raw }) in selected.iter().enumerate() {
-                let spec = rule.spec();
-                if !spec.covers(&resource_type) {
-                    continue;
-                }
-                invocation.parameters.clone_from(raw);
-                for e in evaluate(*rule, &invocation, params, env).await? {
-                    collected.push(r, Finding::new(spec.id, e, account.clone(), region.clone()))?;
-                }
+            invocation.parameters.clone_from(raw);
+            for e in evaluate(*rule, &invocation, params, env).await? {
+                findings.push((r, Finding::new(spec.id, e, account.clone(), region.clone())));
             }
         }
     }
-    Ok(())
+    Ok(findings)
 }
 
 /// One rule's evaluations of the invocation's item. What cannot be judged

@@ -495,6 +495,60 @@ fn bad_input_is_refused_without_a_report() {
     }
 }
 
+/// The bundled snapshot with `n` more volumes cloned from its first, named
+/// `vol-clone-0000`… in file order.
+fn many_volumes(dir: &Path, name: &str, n: usize, edit: impl FnOnce(&mut Vec<Value>)) -> PathBuf {
+    rewritten_snapshot(dir, name, |items| {
+        let volume = items
+            .iter()
+            .find(|i| i["resourceType"] == "AWS::EC2::Volume")
+            .unwrap()
+            .clone();
+        for k in 0..n {
+            let mut clone = volume.clone();
+            clone["resourceId"] = json!(format!("vol-clone-{k:04}"));
+            clone["ARN"] = json!(format!("arn:aws:ec2:eu-west-1:111122223333:volume/vol-clone-{k:04}"));
+            items.push(clone);
+        }
+        edit(items);
+    })
+}
+
+/// Items are judged by several workers at once, a few hundred at a time:
+/// the findings still come in file order, and of two bad items the first
+/// in the file is the error, whichever worker finished first.
+#[test]
+fn many_items_judged_in_parallel_keep_file_order_and_the_first_error() {
+    let dir = temp_dir("parallel");
+    let big = many_volumes(&dir, "big.json", 3000, |_| {});
+    let (_, findings) = json_findings(&["snapshot", big.to_str().unwrap(), "--rule", "ebs-volume-encrypted"]);
+    let clones: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["resourceId"].as_str())
+        .filter(|id| id.starts_with("vol-clone-"))
+        .collect();
+    let expected: Vec<String> = (0..3000).map(|k| format!("vol-clone-{k:04}")).collect();
+    assert_eq!(clones, expected, "findings in file order");
+    let bad = |id: &str| json!({"resourceType": "AWS::EC2::Volume", "resourceId": id, "tags": 7});
+    let mut early = 0;
+    let two_bad = many_volumes(&dir, "two-bad.json", 3000, |items| {
+        early = items.len() - 2500;
+        items.insert(early, bad("vol-early"));
+        items.push(bad("vol-late"));
+    });
+    let o = atrest(&["snapshot", two_bad.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "configuration item #{}: AWS::EC2::Volume vol-early",
+            early + 1
+        )),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
 #[test]
 fn the_readme_shows_what_its_run_command_prints() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
