@@ -2,8 +2,10 @@
 //! the files (only the punctuation between items, see
 //! [`ItemReader`]) and hands their items in batches to workers, one per
 //! core; what the workers make of each batch is taken back in file order.
-//! Channels between them are bounded, so only a few batches are in memory
-//! at a time, whatever the files' size.
+//! At most [`WINDOW_PER_WORKER`] batches per worker are between the reader and the collector at
+//! any time (read, being judged, or judged and waiting for an earlier one),
+//! so memory stays flat whatever the files' size and however long one
+//! batch takes.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -18,6 +20,8 @@ use crate::sources::Input;
 /// Items handed to a worker at a time: enough that the hand-over costs
 /// little, few enough that memory stays flat.
 const BATCH_ITEMS: usize = 256;
+/// Batches read and not yet taken back, per worker.
+const WINDOW_PER_WORKER: usize = 4;
 
 /// A run of items of one file, their JSON texts end to end.
 pub struct Batch {
@@ -65,12 +69,20 @@ where
     C: FnMut(T) -> Result<(), CliError> + Send,
 {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let window = workers * WINDOW_PER_WORKER;
     std::thread::scope(|scope| {
-        let (batch_tx, batch_rx) = sync_channel::<(u64, Batch)>(workers * 2);
+        // One token per batch that may be read and not yet taken back: the
+        // reader takes one before it sends a batch, the collector gives it
+        // back once the batch's result is taken.
+        let (token_tx, token_rx) = sync_channel::<()>(window);
+        for _ in 0..window {
+            token_tx.send(()).map_err(|_| panicked())?;
+        }
+        let (batch_tx, batch_rx) = sync_channel::<(u64, Batch)>(window);
         // Shared by the workers alone: once they have all stopped, the
         // reader's next send fails, and it stops too.
         let batch_rx = Arc::new(Mutex::new(batch_rx));
-        let (done_tx, done_rx) = sync_channel::<(u64, Result<T, CliError>)>(workers * 2);
+        let (done_tx, done_rx) = sync_channel::<(u64, Result<T, CliError>)>(window);
         let work = &work;
         let workers: Vec<_> = (0..workers)
             .map(|_| {
@@ -79,11 +91,12 @@ where
             })
             .collect();
         drop((batch_rx, done_tx));
-        let collector = scope.spawn(move || take_in_order(done_rx, take));
-        let read = read_batches(files, keep, &batch_tx);
+        let collector = scope.spawn(move || take_in_order(done_rx, &token_tx, take));
+        let read = read_batches(files, keep, &token_rx, &batch_tx);
         drop(batch_tx);
         // The collector ends once every worker has, and they once the
-        // batches end (or the collector stopped at an error).
+        // batches end (or the collector stopped at an error, and with it
+        // the tokens).
         let taken = collector.join().unwrap_or_else(|_| Err(panicked()));
         if workers.into_iter().any(|w| w.join().is_err()) {
             return Err(panicked());
@@ -94,17 +107,18 @@ where
 }
 
 /// Reads the kept items of every file into batches, sent in file order
-/// with their sequence numbers; stops early when no one listens any more.
-/// Returns how many items each file has.
+/// with their sequence numbers, each once a token is free; stops early
+/// when no one listens any more. Returns how many items each file has.
 fn read_batches(
     files: &[Input],
     keep: Option<&[Vec<bool>]>,
+    tokens: &Receiver<()>,
     batches: &SyncSender<(u64, Batch)>,
 ) -> Result<Vec<usize>, CliError> {
     let mut seq = 0;
     let mut counts = Vec::with_capacity(files.len());
     let mut send = |batch: Batch| {
-        let sent = batches.send((seq, batch)).is_ok();
+        let sent = tokens.recv().is_ok() && batches.send((seq, batch)).is_ok();
         seq += 1;
         sent
     };
@@ -145,6 +159,8 @@ fn read_batches(
 }
 
 /// A worker: takes batches until there are none, and runs `work` on each.
+/// A panic in `work` is that batch's error (so no result goes missing and
+/// the collector never waits for one).
 fn run_worker<T, W>(batches: &Mutex<Receiver<(u64, Batch)>>, done: &SyncSender<(u64, Result<T, CliError>)>, work: &W)
 where
     W: Fn(&Runtime, &Batch) -> Result<T, CliError>,
@@ -159,7 +175,8 @@ where
         };
         let Ok((seq, batch)) = next else { return };
         let result = match &runtime {
-            Ok(runtime) => work(runtime, &batch),
+            Ok(runtime) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(runtime, &batch)))
+                .unwrap_or_else(|_| Err(panicked())),
             Err(e) => Err(CliError::Runtime(std::io::Error::new(e.kind(), e.to_string()))),
         };
         if done.send((seq, result)).is_err() {
@@ -169,9 +186,11 @@ where
 }
 
 /// Takes the workers' results as they come and hands them to `take` in
-/// file order; stops at the first error in that order.
+/// file order, giving a token back for each; stops at the first error in
+/// that order.
 fn take_in_order<T>(
     done: Receiver<(u64, Result<T, CliError>)>,
+    tokens: &SyncSender<()>,
     mut take: impl FnMut(T) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let mut waiting = BTreeMap::new();
@@ -181,6 +200,8 @@ fn take_in_order<T>(
         while let Some(result) = waiting.remove(&next) {
             take(result?)?;
             next += 1;
+            // The reader may have stopped; then no one needs it.
+            let _ = tokens.try_send(());
         }
     }
     Ok(())

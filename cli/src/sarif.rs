@@ -4,6 +4,8 @@
 //! assessed is the invocation's error notifications, and makes the
 //! invocation unsuccessful (`executionSuccessful: false`).
 
+use std::borrow::Cow;
+
 use atrest_common::Compliance;
 use serde::Serialize;
 
@@ -38,13 +40,8 @@ struct Invocation<'a> {
 #[derive(Serialize)]
 struct Notification<'a> {
     level: &'static str,
-    message: OwnedMessage,
+    message: Message<'a>,
     properties: NotificationProperties<'a>,
-}
-
-#[derive(Serialize)]
-struct OwnedMessage {
-    text: String,
 }
 
 #[derive(Serialize)]
@@ -91,7 +88,7 @@ struct RuleProperties<'a> {
 
 #[derive(Serialize)]
 struct Message<'a> {
-    text: &'a str,
+    text: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -137,7 +134,9 @@ pub fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
         .map(|s| ReportingDescriptor {
             id: s.id,
             name: s.id,
-            short_description: Message { text: s.description },
+            short_description: Message {
+                text: s.description.into(),
+            },
             help_uri: format!("{INFORMATION_URI}#{}", s.id),
             properties: RuleProperties {
                 tags: ["security", "encryption", "kms"],
@@ -158,7 +157,7 @@ pub fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
                 level: if failed { "error" } else { "none" },
                 kind: if failed { "fail" } else { "notApplicable" },
                 message: Message {
-                    text: f.annotation.as_deref().unwrap_or(f.compliance.as_str()),
+                    text: f.annotation.as_deref().unwrap_or(f.compliance.as_str()).into(),
                 },
                 locations: [Location {
                     logical_locations: [LogicalLocation {
@@ -195,8 +194,8 @@ pub fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
                     .iter()
                     .map(|e| Notification {
                         level: "error",
-                        message: OwnedMessage {
-                            text: format!("{} not assessed: {}", e.place(), e.reason),
+                        message: Message {
+                            text: format!("{} not assessed: {}", e.place(), e.reason).into(),
                         },
                         properties: NotificationProperties {
                             not_assessed: true,
