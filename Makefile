@@ -9,7 +9,6 @@ PYTHON ?= python3
 # The AWS wire-protocol peer of the end-to-end tests.
 MOTO_VERSION := 5.2.5
 CFN_LINT_VERSION := 1.58.0
-ZIG_VERSION := 0.17.0
 # The independent oracle of the key-policy rules (rules/tests/oracle.rs).
 POLICYUNIVERSE_VERSION := 1.5.1.20231109
 VENV := .venv
@@ -25,15 +24,15 @@ test: tools venv browser lint unit packages deploy-check
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# A virtual environment with moto's server, cfn-lint and zig (for cargo-zigbuild),
+# A virtual environment with moto's server, cfn-lint and policyuniverse,
 # created when missing or when a version here changes.
-VENV_STAMP := $(VENV)/.atrest-$(MOTO_VERSION)-$(CFN_LINT_VERSION)-$(ZIG_VERSION)-$(POLICYUNIVERSE_VERSION)
+VENV_STAMP := $(VENV)/.atrest-$(MOTO_VERSION)-$(CFN_LINT_VERSION)-$(POLICYUNIVERSE_VERSION)
 venv: $(VENV_STAMP)
 
 $(VENV_STAMP):
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server,s3,ssm,awslambda]==$(MOTO_VERSION)' \
-	  'cfn-lint==$(CFN_LINT_VERSION)' 'ziglang==$(ZIG_VERSION)' 'policyuniverse==$(POLICYUNIVERSE_VERSION)'
+	  'cfn-lint==$(CFN_LINT_VERSION)' 'policyuniverse==$(POLICYUNIVERSE_VERSION)'
 	touch $@
 
 # The toolchains: Rust (rustup's default profile) and Node.js; binutils for the package check.
@@ -51,10 +50,11 @@ lint:
 unit:
 	$(CARGO) test --workspace
 
-# The Lambda packages for provided.al2023 (glibc 2.34), built with cargo-zigbuild
-# (installed when missing), then checked: one executable bootstrap per zip, the
-# ELF machine of ARCH, no GLIBC_ symbol newer than 2.34.
-package: venv
+# The Lambda packages for provided.al2023 (glibc 2.34), built with ARCH's gcc and
+# linked by mold (both installed when missing: gcc-aarch64-linux-gnu for arm64),
+# then checked: one executable bootstrap per zip, the ELF machine of ARCH, no
+# GLIBC_ symbol newer than 2.34.
+package:
 	$(PYTHON) scripts/package.py build --arch $(ARCH)
 	$(PYTHON) scripts/package.py check --arch $(ARCH)
 

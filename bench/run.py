@@ -83,22 +83,24 @@ def cargo_target_dir():
     return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
 
-def zig_env():
-    env = dict(os.environ)
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"
-    env.setdefault("XDG_CACHE_HOME", str(Path.home() / ".cache" / "atrest" / "xdg"))  # as scripts/package.py
-    return env
+def package_env():
+    """The x86_64 packages' build environment (scripts/package.py: gcc, mold),
+    so the release CLI and the benchmark binaries share their dependencies."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import package  # noqa: E402 (scripts/package.py)
+
+    return package.build_env("x86_64")
 
 
 def build():
     """The x86_64 packages (what is measured; this machine is x86_64), the
-    release CLI and the benchmark binaries, all for glibc 2.34 with zig."""
+    release CLI and the benchmark binaries, all built as the packages are."""
     sh(["make", "-C", str(ROOT), "package", "ARCH=x86_64"])
-    cmd = ["cargo", "zigbuild", "--release", "--locked", "--target", f"{HOST_TARGET}.2.34"]
-    sh(cmd + ["-p", "atrest", "--bin", "atrest"], cwd=ROOT, env=zig_env())
+    cmd = ["cargo", "build", "--release", "--locked", "--target", HOST_TARGET]
+    sh(cmd + ["-p", "atrest", "--bin", "atrest"], cwd=ROOT, env=package_env())
     out = subprocess.run(
         cmd + ["-p", "atrest-bench", "--bins", "--benches", "--message-format=json-render-diagnostics"],
-        cwd=ROOT, env=zig_env(), check=True, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT, env=package_env(), check=True, stdout=subprocess.PIPE, text=True,
     ).stdout
     warm_bench = None
     for line in out.splitlines():
@@ -652,14 +654,14 @@ def lto_tradeoff():
     "z") for a few rules on x86_64: their package sizes, what they spend
     their bytes on, the build's time, and one binary's link alone (what
     every one of the 26 rules x 2 architectures would cost)."""
-    cmd = ["cargo", "zigbuild", "--profile", LTO_PROFILE, "--locked", "--target", f"{HOST_TARGET}.2.34",
+    cmd = ["cargo", "build", "--profile", LTO_PROFILE, "--locked", "--target", HOST_TARGET,
            "-p", "atrest-rules"]
     t0 = time.monotonic()
-    sh(cmd + [f"--bin={r}" for r in LTO_RULES], cwd=ROOT, env=zig_env())
+    sh(cmd + [f"--bin={r}" for r in LTO_RULES], cwd=ROOT, env=package_env())
     build_s = time.monotonic() - t0
     (ROOT / "rules" / "src" / "bin" / f"{LTO_RULES[0]}.rs").touch()
     t0 = time.monotonic()
-    sh(cmd + [f"--bin={LTO_RULES[0]}"], cwd=ROOT, env=zig_env())
+    sh(cmd + [f"--bin={LTO_RULES[0]}"], cwd=ROOT, env=package_env())
     link_s = time.monotonic() - t0
     out = cargo_target_dir() / HOST_TARGET / LTO_PROFILE
     rules = {rule: zipped_size(out / rule) for rule in LTO_RULES}
@@ -794,6 +796,9 @@ def write_results(r):
                     + ", ".join(f"{k} {v / MIB:.2f} MiB" for k, v in lto["crates"].items()) + ".")
     snapshot_note = (f" These rows were measured again on {r['snapshot_measured']} (`--only-snapshot`);"
                      " the others are of the run above." if r.get("snapshot_measured") else "")
+    packages_note = (f" The package rows (sizes, their bytes, build times, cold init, cold start to the first"
+                     f" answer, per binary) were measured again on {r['packages_measured']} (`--only-packages`);"
+                     f" the `{LTO_PROFILE}` rows are of the run above." if r.get("packages_measured") else "")
     text = f"""# atrest benchmarks
 
 Written by `make bench` (`bench/run.py`) on {m['date']}: {m['cpu']}, {m['cores']} cores,
@@ -843,7 +848,7 @@ rdklib {r['baseline']['rdklib']} + boto3 {r['baseline']['boto3']} (`bench/rdklib
 - **Packages**: `make package` zips; build times as `scripts/package.py`
   measured them. `{LTO_PROFILE}` is the Cargo profile of the same name, built
   for a few rules only (see the README's build figures for why the packages
-  are not built with it).
+  are not built with it).{packages_note}
 - **Cold `.ci/run`**: `make ci-cold` (a fresh clone, no build cache), written
   to `bench/ci-cold.json`.
 
@@ -860,7 +865,7 @@ rdklib {r['baseline']['rdklib']} + boto3 {r['baseline']['boto3']} (`bench/rdklib
 {calls}
 
 Reproduce: `make bench` (creates `bench/.venv` with {', '.join(REQUIREMENTS)}; builds the
-packages, the release CLI and the benchmarks with cargo-zigbuild).
+packages, the release CLI and the benchmarks with gcc and mold, as `scripts/package.py` does).
 """
     (BENCH / "RESULTS.md").write_text(text)
 
@@ -877,6 +882,9 @@ def main():
     parser.add_argument("--skip-lto", action="store_true", help="leave out the size-optimised build (about 15 min)")
     parser.add_argument("--rewrite", action="store_true",
                         help="write RESULTS.md again from results.json and the latest bench/ci-cold.json, measuring nothing")
+    parser.add_argument("--only-packages", action="store_true",
+                        help="measure the package rows again (sizes, their bytes, build times, cold init, cold start to "
+                             "the first answer); every other figure is the last run's (results.json)")
     parser.add_argument("--only-snapshot", action="store_true",
                         help="measure the snapshot rows again; every other figure is the last run's (results.json)")
     args = parser.parse_args()
@@ -902,6 +910,23 @@ def main():
     sizes = {}
     paths, sizes["x86_64"] = extract_packages("x86_64")
     _, sizes["arm64"] = extract_packages("arm64")
+    if args.only_packages:
+        results = json.loads((BENCH / "results.json").read_text())
+        results.update({"starts": args.starts, "packages": sizes,
+                        "build": {arch: build_time(arch) for arch in ("arm64", "x86_64")},
+                        "sections": sections(paths["ebs-volume-encrypted"]), "ci_cold": ci_cold()})
+        moto = Moto()
+        try:
+            seed(moto, args.volumes, args.keys)
+            results["cold_init"] = cold_starts(paths, binaries["floor"], moto, args.starts)
+            results["first_answer"] = first_answers(paths["ebs-volume-encrypted"], binaries["floor"], moto,
+                                                    args.starts)
+        finally:
+            moto.stop()
+        results["packages_measured"] = machine_info()["date"]
+        write_results(results)
+        log(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.json'} (package rows measured again)")
+        return
     versions = subprocess.run([str(VENV / "bin" / "python"), "-c",
                                "import importlib.metadata as m; print(m.version('rdklib'), m.version('boto3'))"],
                               capture_output=True, text=True, check=True).stdout.split()

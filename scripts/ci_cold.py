@@ -31,8 +31,6 @@ def main():
         env.pop("CARGO_TARGET_DIR", None)
         # An empty cache directory: .ci/run finds no target to reuse.
         env["ATREST_CACHE_DIR"] = str(work / "no-cache")
-        # zig's cache too (scripts/package.py keeps it there): the C code it compiled.
-        env["XDG_CACHE_HOME"] = str(work / "xdg")
         env["CI"] = "true"
         started = time.monotonic()
         run = subprocess.run([str(clone / ".ci" / "run")], cwd=clone, env=env)

@@ -9,8 +9,16 @@
 
 Every rule binary links only the SDK clients its rule calls (the
 `required-features` of its [[bin]] in rules/Cargo.toml); `check` proves it
-from the binaries' contents, so a KMS rule carries no aws-sdk-ec2. Cross-linking for glibc 2.34 is cargo-zigbuild with zig
-from PyPI; both are installed here when missing.
+from the binaries' contents, so a KMS rule carries no aws-sdk-ec2.
+
+Each architecture is built with its GNU toolchain (gcc: the host's for
+x86_64, Debian's `gcc-aarch64-linux-gnu` for arm64) and linked by mold:
+lld (rustc's default linker on x86_64, and zig's) keeps the exception tables
+(`.gcc_except_table`) of every function it discards, which were 40% of a
+binary's bytes; mold drops them with their functions. The toolchain links
+against Debian 12's glibc 2.36, so `check` proves from the binaries that no
+symbol needs a glibc newer than provided.al2023's 2.34. The tools are
+installed here (apt-get) when missing.
 """
 
 import argparse
@@ -34,8 +42,13 @@ ARCHES = {
     "arm64": ("aarch64-unknown-linux-gnu", "AArch64"),
     "x86_64": ("x86_64-unknown-linux-gnu", "Advanced Micro Devices X86-64"),
 }
-ZIGBUILD_VERSION = "0.24.1"
-ZIG_VERSION = "0.17.0"
+# Per architecture: the GNU triplet of its gcc and binutils, and the Debian
+# packages that hold them.
+TOOLCHAINS = {
+    "arm64": ("aarch64-linux-gnu", ["gcc-aarch64-linux-gnu"]),
+    "x86_64": ("x86_64-linux-gnu", ["gcc"]),
+}
+LINKER_PACKAGES = ["mold"]
 # A fixed timestamp keeps the zips byte-identical across builds (CDK hashes them).
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -71,7 +84,8 @@ def required_features():
 SDK_MARKERS = {sdk: f"/aws-sdk-{sdk}-".encode() for sdk in ("ec2", "rds", "s3", "ssm", "lambda")}
 
 
-def ensure_tools(target, venv):
+def ensure_tools(arch):
+    target, _ = ARCHES[arch]
     installed = subprocess.run(["rustup", "target", "list", "--installed"], capture_output=True, text=True)
     if target not in installed.stdout.split():
         added = subprocess.run(["rustup", "target", "add", target], capture_output=True, text=True)
@@ -80,37 +94,66 @@ def ensure_tools(target, venv):
                 f"cannot add the Rust target {target} on this machine (`rustup target add {target}` failed); "
                 "build the other architecture with ARCH=x86_64 or ARCH=arm64"
             )
-    if shutil.which("cargo-zigbuild") is None:
-        run(["cargo", "install", "--locked", f"cargo-zigbuild@{ZIGBUILD_VERSION}"])
-    python = venv / "bin" / "python"
-    if not python.exists():
-        run([sys.executable, "-m", "venv", str(venv)])
-    has_zig = subprocess.run([str(python), "-m", "ziglang", "version"], capture_output=True)
-    if has_zig.returncode != 0:
-        run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"ziglang=={ZIG_VERSION}"])
+    triplet, packages = TOOLCHAINS[arch]
+    wanted = {f"{triplet}-gcc": packages, "mold": LINKER_PACKAGES}
+    missing = sorted({p for tool, pkgs in wanted.items() if shutil.which(tool) is None for p in pkgs})
+    if missing:
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            raise PackageError(f"missing {', '.join(missing)}: install them (Debian: apt-get install {' '.join(missing)})")
+        quiet = {"env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, "stdout": subprocess.DEVNULL}
+        run(["apt-get", "update", "-qq"], **quiet)
+        run(["apt-get", "install", "-y", "-qq", *missing], **quiet)
+
+
+def mold_ld_dir():
+    """The directory where mold installs itself as `ld` (Debian: /usr/libexec/mold)."""
+    mold = shutil.which("mold")
+    if mold is None:
+        raise PackageError("mold not found: install it (Debian: apt-get install mold)")
+    ld_dir = Path(mold).resolve().parent.parent / "libexec" / "mold"
+    if not (ld_dir / "ld").exists():
+        raise PackageError(f"mold is installed without {ld_dir / 'ld'}, which gcc would run as its linker")
+    return ld_dir
+
+
+def build_env(arch, env=None):
+    """The environment of a release build for ARCH's Lambda: its gcc compiles
+    the C code (aws-lc) and drives the link, mold links. Everything built for
+    that target shares these flags (the packages, the release CLI and the
+    benchmark binaries), so their dependencies are built once."""
+    target, _ = ARCHES[arch]
+    triplet, _ = TOOLCHAINS[arch]
+    env = dict(os.environ if env is None else env)
+    upper = target.upper().replace("-", "_")
+    lower = target.replace("-", "_")
+    env[f"CARGO_TARGET_{upper}_LINKER"] = f"{triplet}-gcc"
+    # gcc runs the `ld` it finds first in -B's directory: mold's (the
+    # cross gcc has no -fuse-ld=mold of its own).
+    flags = ["-C", f"link-arg=-B{mold_ld_dir()}"]
+    if arch == "x86_64":
+        # rustc links x86_64-unknown-linux-gnu with its own lld unless told not to.
+        flags = ["-C", "linker-features=-lld", *flags]
+    env[f"CARGO_TARGET_{upper}_RUSTFLAGS"] = " ".join(flags)
+    env[f"CC_{lower}"] = f"{triplet}-gcc"
+    env[f"AR_{lower}"] = f"{triplet}-ar"
+    return env
 
 
 def cargo_target_dir():
     return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
 
-def build(arch, venv):
+def build(arch):
     target, _ = ARCHES[arch]
-    ensure_tools(target, venv)
-    env = dict(os.environ)
-    # cargo-zigbuild finds zig as `python3 -m ziglang`: the venv's python first.
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
-    # zig's cache and cargo-zigbuild's compiler wrappers: a fixed place, so a
-    # build from another clone finds the same wrappers (their paths are part
-    # of what cargo fingerprints; a new path rebuilds every C-using crate).
-    env.setdefault("XDG_CACHE_HOME", str(Path.home() / ".cache" / "atrest" / "xdg"))
+    ensure_tools(arch)
+    env = build_env(arch)
     cold = not (cargo_target_dir() / target / "release" / "deps").is_dir()
     started = time.monotonic()
     # One build of every binary: one feature set, so the SDK crates compile once
     # per architecture (separate builds per rule's features recompiled most of
     # them again, 35 min instead of 15 cold). The linker keeps only the code a
     # binary reaches, so a KMS rule still carries no EC2 client: `check` proves it.
-    cmd = ["cargo", "zigbuild", "--release", "--locked", "--target", f"{target}.2.34", "-p", "atrest-rules", "--bins"]
+    cmd = ["cargo", "build", "--release", "--locked", "--target", target, "-p", "atrest-rules", "--bins"]
     run(cmd, cwd=ROOT, env=env)
     seconds = time.monotonic() - started
     out = lambda_dir(arch)
@@ -216,14 +259,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["build", "check"])
     parser.add_argument("--arch", default=os.environ.get("ARCH", "arm64"), help="arm64 (default) or x86_64")
-    parser.add_argument("--venv", default=str(ROOT / ".venv"), help="virtual environment holding zig")
     args = parser.parse_args()
     if args.arch not in ARCHES:
         print(f"package: unknown architecture {args.arch!r}: use arm64 or x86_64", file=sys.stderr)
         return 2
     try:
         if args.command == "build":
-            build(args.arch, Path(args.venv))
+            build(args.arch)
         else:
             check(args.arch)
     except PackageError as e:
