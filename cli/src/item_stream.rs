@@ -2,8 +2,13 @@
 //! snapshot or history file (`{"configurationItems": [...]}`), a JSON
 //! array of items, or one item, plain or gzip-compressed. Only a window of the file is in
 //! memory (it grows only for a single value larger than it), so a file of a
-//! million items is read in the memory of a few. serde_json parses every
-//! value; this module only walks the punctuation between them.
+//! million items is read in the memory of a few. This module walks the
+//! punctuation between values and parses them with serde_json, except the
+//! items: an item is found by its braces alone (strings skipped), and
+//! serde_json parses it whole when it is read (every caller parses every
+//! item it is handed: `inputs::read_items` decodes each; the snapshot's first
+//! pass reads each item's resource and time, and its second decodes every
+//! item whose resource and time could not be read).
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -37,9 +42,9 @@ enum State {
 
 /// The configuration items of one file, read one at a time: a Config
 /// snapshot or history file (`configurationItems`), a JSON array of
-/// items, or one item. The whole file is checked to be JSON of one of
-/// those shapes as it is read; an error names the file and the byte it was
-/// found near.
+/// items, or one item. The file is checked to be JSON of one of those
+/// shapes as it is read (each item's content when the caller parses it); an
+/// error names the file and the byte it was found near.
 pub struct ItemReader {
     walk: Walk,
     state: State,
@@ -107,7 +112,7 @@ impl ItemReader {
                         };
                         continue;
                     }
-                    let (from, to) = self.walk.value()?;
+                    let (from, to) = self.walk.item()?;
                     self.walk.start = to;
                     self.state = State::Items {
                         next: next + 1,
@@ -337,6 +342,25 @@ impl Walk {
         }
     }
 
+    /// The extent in the window of the next item (after whitespace): an
+    /// object is found by its braces, outside its strings, without being
+    /// parsed (its decoding parses it whole); any other value by
+    /// [`Walk::value`].
+    fn item(&mut self) -> Result<(usize, usize), CliError> {
+        self.skip_ws()?;
+        if self.peek()? != Some(b'{') {
+            return self.value();
+        }
+        loop {
+            if let Some(len) = object_len(&self.buf[self.start..self.end]) {
+                return Ok((self.start, self.start + len));
+            }
+            if !self.fill()? {
+                return Err(self.problem("the file ends inside a configuration item"));
+            }
+        }
+    }
+
     fn neither(&self) -> CliError {
         CliError::Input {
             path: self.name.clone(),
@@ -351,6 +375,37 @@ impl Walk {
         *self = fresh;
         while self.fill()? {}
         Ok(())
+    }
+}
+
+/// The length of the object `bytes` starts with, up to its closing brace
+/// (braces inside strings do not count); `None` when `bytes` ends first.
+/// Only the braces and the strings' quotes and escapes are looked at: what
+/// lies between is checked when the object is parsed.
+fn object_len(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = 0;
+    loop {
+        let found = at + memchr::memchr3(b'"', b'{', b'}', bytes.get(at..)?)?;
+        at = found + 1;
+        match bytes[found] {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            // A string: to its closing quote, each escape's next byte skipped.
+            _ => loop {
+                let end = at + memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+                at = end + 1;
+                if bytes[end] == b'"' {
+                    break;
+                }
+                at += 1;
+            },
+        }
     }
 }
 
@@ -460,7 +515,7 @@ mod tests {
 
     #[test]
     fn bad_files_are_named_with_what_is_wrong_and_where() {
-        let cases: [(&str, &[u8], &str); 9] = [
+        let cases: [(&str, &[u8], &str); 10] = [
             (
                 "twice",
                 br#"{"configurationItems": [], "configurationItems": []}"#,
@@ -485,10 +540,15 @@ mod tests {
             ),
             (
                 "broken",
-                br#"{"configurationItems": [{"resourceType": }]}"#,
+                br#"{"configurationItems": [{"resourceType": "A"}], "after": {"x": }}"#,
                 "is not valid JSON: expected value",
             ),
             ("comma", br#"[{"a": 1},]"#, "is not valid JSON"),
+            (
+                "cut-item",
+                br#"{"configurationItems": [{"resourceType": "A", "b": "}"#,
+                "the file ends inside a configuration item",
+            ),
             ("no-colon", br#"{"configurationItems" []}"#, "':' after a member's name"),
         ];
         for (name, bytes, expected) in cases {
@@ -499,5 +559,40 @@ mod tests {
                 assert!(err.contains(&path.display().to_string()), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn an_item_ends_at_its_closing_brace_whatever_its_strings_hold() {
+        let items = [
+            r#"{"a": "}", "b": {"c": "{{"}}"#,
+            r#"{"a": "say \"}\" twice \\", "b": ["]", {"c": 1}]}"#,
+            r#"{"a": "\\", "b": "\\\""}"#,
+            r#"{"a": "\u007d", "é": "ünïcødé {"}"#,
+            r#"{}"#,
+        ];
+        for item in items {
+            let raw: &RawValue = serde_json::from_str(item).unwrap();
+            assert_eq!(raw.get(), item, "a valid item");
+            let followed = format!("{item} , {{\"next\": 1}}]");
+            assert_eq!(object_len(followed.as_bytes()), Some(item.len()), "{item}");
+            // Cut anywhere before its end, it is not whole yet.
+            for cut in 0..item.len() {
+                assert_eq!(object_len(&item.as_bytes()[..cut]), None, "{item} cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_item_broken_inside_is_handed_over_and_its_decoding_names_it() {
+        let path = file("broken-item.json", br#"{"configurationItems": [{"resourceType": }]}"#);
+        let got = items(&path, 4096).unwrap();
+        assert_eq!(got, [(0, r#"{"resourceType": }"#.to_owned())]);
+        let err = crate::inputs::decode_item("broken-item.json", 0, &got[0].1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("broken-item.json") && err.contains("configuration item #1"),
+            "{err}"
+        );
     }
 }

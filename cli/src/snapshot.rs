@@ -15,11 +15,11 @@ use crate::error::CliError;
 use crate::inputs::{decode_item, version_of, KmsFilter, Version};
 use crate::inventory::{resource_types, Inventory};
 use crate::item_batches::{in_parallel, Batch};
-use crate::output::{emit_report, emit_spill, InventoryArg, OutputArgs};
+use crate::output::{emit_report, emit_spill, Format, InventoryArg, OutputArgs};
 use crate::params_arg;
 use crate::report::{exit_code, exit_code_of, Finding, Report};
 use crate::sources::{resolve, Input};
-use crate::spill::Spill;
+use crate::spill::{Rendered, Spill};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -229,28 +229,65 @@ fn latest_versions(mut versions: Vec<VersionEntry>, counts: &[usize]) -> Latest 
 /// Where a run's findings go, per selected rule.
 enum Collected {
     Held(Vec<Vec<Finding>>),
+    /// Rendered by the worker that judged them, appended here in order.
     Spilled(Spill),
 }
 
+/// One batch's findings, as its worker hands them over.
+enum BatchFindings {
+    /// Each with its rule's index among the selected.
+    Held(Vec<(usize, Finding)>),
+    Rendered(Rendered),
+}
+
 impl Collected {
-    fn push(&mut self, rule: usize, finding: Finding) -> Result<(), CliError> {
+    /// The format a worker renders its findings in: a spill's.
+    fn spill_format(&self) -> Option<Format> {
         match self {
-            Collected::Held(per_rule) => {
-                if let Some(findings) = per_rule.get_mut(rule) {
-                    findings.push(finding);
+            Collected::Held(_) => None,
+            Collected::Spilled(spill) => Some(spill.format()),
+        }
+    }
+
+    fn take(&mut self, findings: BatchFindings) -> Result<(), CliError> {
+        match (self, findings) {
+            (Collected::Held(per_rule), BatchFindings::Held(findings)) => {
+                for (rule, finding) in findings {
+                    if let Some(held) = per_rule.get_mut(rule) {
+                        held.push(finding);
+                    }
                 }
                 Ok(())
             }
-            Collected::Spilled(spill) => spill.push(rule, &finding),
+            (Collected::Spilled(spill), BatchFindings::Rendered(rendered)) => spill.append(rendered),
+            (Collected::Spilled(spill), BatchFindings::Held(findings)) => findings
+                .iter()
+                .try_for_each(|(rule, finding)| spill.push(*rule, finding)),
+            (Collected::Held(_), BatchFindings::Rendered(_)) => Err(CliError::Write(std::io::Error::other(
+                "findings rendered for a report held in memory",
+            ))),
+        }
+    }
+}
+
+impl BatchFindings {
+    fn push(&mut self, rule: usize, finding: Finding) -> Result<(), CliError> {
+        match self {
+            BatchFindings::Held(findings) => {
+                findings.push((rule, finding));
+                Ok(())
+            }
+            BatchFindings::Rendered(rendered) => rendered.push(rule, &finding),
         }
     }
 }
 
 /// The findings of the files' kept items, per selected rule, in file
 /// order: each item decoded, judged by every rule that covers it, and
-/// dropped, on every core (see [`in_parallel`]). Any item that cannot be
-/// decoded stops the run with its error (the first in file order), and
-/// nothing is reported.
+/// dropped, on every core (see [`in_parallel`]); for a spill, each worker
+/// renders its batch's findings too. Any item that cannot be decoded stops
+/// the run with its error (the first in file order), and nothing is
+/// reported.
 fn evaluate_files(
     files: &[Input],
     keep: &[Vec<bool>],
@@ -258,30 +295,29 @@ fn evaluate_files(
     env: &Environment,
     collected: &mut Collected,
 ) -> Result<(), CliError> {
+    let format = collected.spill_format();
+    let fresh = || match format {
+        Some(format) => BatchFindings::Rendered(Rendered::new(format, selected.len())),
+        None => BatchFindings::Held(Vec::new()),
+    };
     in_parallel(
         files,
         Some(keep),
-        |runtime, batch| runtime.block_on(judge_batch(batch, files, selected, env)),
-        |findings| {
-            for (rule, finding) in findings {
-                collected.push(rule, finding)?;
-            }
-            Ok(())
-        },
+        |runtime, batch| runtime.block_on(judge_batch(batch, files, selected, env, fresh())),
+        |findings| collected.take(findings),
     )?;
     Ok(())
 }
 
-/// Every finding of one batch's items, in order, each with its rule's
-/// index among the selected.
+/// Every finding of one batch's items, in order, added to `findings`.
 async fn judge_batch(
     batch: &Batch,
     files: &[Input],
     selected: &[params_arg::Selected],
     env: &Environment,
-) -> Result<Vec<(usize, Finding)>, CliError> {
+    mut findings: BatchFindings,
+) -> Result<BatchFindings, CliError> {
     let name = files.get(batch.file).map_or("", |f| f.name.as_str());
-    let mut findings = Vec::new();
     for (i, text) in batch.items() {
         let item = decode_item(name, i, text)?;
         let resource_type = item.resource_type.clone();
@@ -295,7 +331,7 @@ async fn judge_batch(
             }
             invocation.parameters.clone_from(raw);
             for e in evaluate(*rule, &invocation, params, env).await? {
-                findings.push((r, Finding::new(spec.id, e, account.clone(), region.clone())));
+                findings.push(r, Finding::new(spec.id, e, account.clone(), region.clone()))?;
             }
         }
     }

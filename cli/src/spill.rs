@@ -45,34 +45,39 @@ impl Spill {
         Ok(Some(Spill { format, rules }))
     }
 
+    /// The format findings are rendered in, for [`Rendered::new`].
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// Adds one finding of rule `rule` (its index among the selected rules).
     pub fn push(&mut self, rule: usize, finding: &Finding) -> Result<(), CliError> {
-        let Some(spill) = self.rules.get_mut(rule) else {
-            return Err(CliError::Write(std::io::Error::other(format!(
-                "no rule #{rule} in this run"
-            ))));
-        };
-        match self.format {
-            Format::Csv => {
-                let mut w = csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(&mut spill.file);
-                w.write_record(csv_record(finding)).map_err(csv_error)?;
-                w.flush().map_err(CliError::Write)?;
-            }
-            _ => {
-                if spill.counts.total() > 0 {
-                    spill.file.write_all(b",\n").map_err(CliError::Write)?;
-                }
-                let text = json_pretty(finding)?;
-                spill.file.write_all(b"    ").map_err(CliError::Write)?;
-                spill
-                    .file
-                    .write_all(text.replace('\n', "\n    ").as_bytes())
-                    .map_err(CliError::Write)?;
-            }
+        let mut rendered = Rendered::new(self.format, self.rules.len());
+        rendered.push(rule, finding)?;
+        self.append(rendered)
+    }
+
+    /// Adds findings rendered elsewhere (e.g. on the thread that judged
+    /// them), after those added before.
+    pub fn append(&mut self, rendered: Rendered) -> Result<(), CliError> {
+        if rendered.format != self.format || rendered.rules.len() != self.rules.len() {
+            return Err(CliError::Write(std::io::Error::other(
+                "findings rendered for another report",
+            )));
         }
-        spill.counts.add(finding.compliance);
+        for (spill, chunk) in self.rules.iter_mut().zip(rendered.rules) {
+            if chunk.counts.total() == 0 {
+                continue;
+            }
+            if self.format == Format::Json && spill.counts.total() > 0 {
+                spill.file.write_all(b",\n").map_err(CliError::Write)?;
+            }
+            spill.file.write_all(&chunk.text).map_err(CliError::Write)?;
+            let (into, from) = (&mut spill.counts, chunk.counts);
+            into.compliant += from.compliant;
+            into.non_compliant += from.non_compliant;
+            into.not_applicable += from.not_applicable;
+        }
         Ok(())
     }
 
@@ -118,6 +123,64 @@ impl Spill {
             write!(out, ",\n  \"keyInventory\": {}", text.replace('\n', "\n  ")).map_err(io)?;
         }
         out.write_all(b"\n}\n").map_err(io)
+    }
+}
+
+/// Findings rendered as a [`Spill`] of the same format and rules writes
+/// them, but in memory: what one batch of items found, rendered by the
+/// worker that judged it, for the spill to append as it is.
+pub struct Rendered {
+    format: Format,
+    rules: Vec<Chunk>,
+    /// One finding's pretty JSON, before it is indented into its chunk.
+    scratch: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Chunk {
+    text: Vec<u8>,
+    counts: Counts,
+}
+
+impl Rendered {
+    pub fn new(format: Format, rules: usize) -> Self {
+        Rendered {
+            format,
+            rules: (0..rules).map(|_| Chunk::default()).collect(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Renders one finding of rule `rule` (its index among the selected rules).
+    pub fn push(&mut self, rule: usize, finding: &Finding) -> Result<(), CliError> {
+        let Some(chunk) = self.rules.get_mut(rule) else {
+            return Err(CliError::Write(std::io::Error::other(format!(
+                "no rule #{rule} in this run"
+            ))));
+        };
+        if self.format == Format::Csv {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut chunk.text);
+            w.write_record(csv_record(finding)).map_err(csv_error)?;
+            w.flush().map_err(CliError::Write)?;
+        } else {
+            if chunk.counts.total() > 0 {
+                chunk.text.extend_from_slice(b",\n");
+            }
+            self.scratch.clear();
+            serde_json::to_writer_pretty(&mut self.scratch, finding).map_err(|e| CliError::Write(e.into()))?;
+            // Indented two levels: inside the report's `findings` list.
+            for (i, line) in self.scratch.split(|b| *b == b'\n').enumerate() {
+                if i > 0 {
+                    chunk.text.push(b'\n');
+                }
+                chunk.text.extend_from_slice(b"    ");
+                chunk.text.extend_from_slice(line);
+            }
+        }
+        chunk.counts.add(finding.compliance);
+        Ok(())
     }
 }
 
@@ -224,6 +287,44 @@ mod tests {
             .is_err());
         for format in [Format::Table, Format::Html, Format::Junit, Format::Sarif] {
             assert!(Spill::new(format, 1).unwrap().is_none(), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn findings_rendered_in_batches_elsewhere_make_the_same_report() {
+        let per_rule = vec![
+            vec![
+                finding("a", "vol-1", Compliance::Compliant, Some("ok, \"quoted\"\nline")),
+                finding("a", "vol-2", Compliance::NonCompliant, None),
+                finding("a", "vol-4", Compliance::NonCompliant, Some("x")),
+            ],
+            Vec::new(),
+            vec![finding("c", "vol-3", Compliance::NotApplicable, Some("gone"))],
+        ];
+        for format in [Format::Json, Format::Csv] {
+            let (_, held) = both(&per_rule, format, None);
+            // Three batches: the first finding of each rule, an empty one, the rest.
+            let mut spill = Spill::new(format, per_rule.len()).unwrap().unwrap();
+            let mut batches = [
+                Rendered::new(format, per_rule.len()),
+                Rendered::new(format, per_rule.len()),
+                Rendered::new(format, per_rule.len()),
+            ];
+            for (r, findings) in per_rule.iter().enumerate() {
+                for (i, f) in findings.iter().enumerate() {
+                    batches[if i == 0 { 0 } else { 2 }].push(r, f).unwrap();
+                }
+            }
+            for batch in batches {
+                spill.append(batch).unwrap();
+            }
+            assert!(spill.any_non_compliant());
+            let mut spilled = Vec::new();
+            spill.write(None, &mut spilled).unwrap();
+            assert_eq!(String::from_utf8(spilled).unwrap(), held, "{format:?}");
+            // A batch rendered for another report is refused.
+            let mut spill = Spill::new(format, 1).unwrap().unwrap();
+            assert!(spill.append(Rendered::new(format, 2)).is_err());
         }
     }
 }
