@@ -29,6 +29,9 @@ def main():
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
         env = dict(os.environ)
         env.pop("CARGO_TARGET_DIR", None)
+        # `make ci-cold` exports the test binary's path of this checkout: the
+        # clone's make test must find its own.
+        env.pop("ATREST_BIN", None)
         # An empty cache directory: .ci/run finds no target to reuse.
         env["ATREST_CACHE_DIR"] = str(work / "no-cache")
         env["CI"] = "true"
