@@ -260,11 +260,9 @@ impl Collected {
                 Ok(())
             }
             (Collected::Spilled(spill), BatchFindings::Rendered(rendered)) => spill.append(rendered),
-            (Collected::Spilled(spill), BatchFindings::Held(findings)) => findings
-                .iter()
-                .try_for_each(|(rule, finding)| spill.push(*rule, finding)),
-            (Collected::Held(_), BatchFindings::Rendered(_)) => Err(CliError::Write(std::io::Error::other(
-                "findings rendered for a report held in memory",
+            // Workers hand over what `spill_format` told them to.
+            _ => Err(CliError::Write(std::io::Error::other(
+                "a batch's findings in another form than the report's",
             ))),
         }
     }

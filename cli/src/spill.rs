@@ -50,7 +50,9 @@ impl Spill {
         self.format
     }
 
-    /// Adds one finding of rule `rule` (its index among the selected rules).
+    /// Adds one finding of rule `rule` (its index among the selected rules):
+    /// a batch of one, for the tests (runs append whole batches).
+    #[cfg(test)]
     pub fn push(&mut self, rule: usize, finding: &Finding) -> Result<(), CliError> {
         let mut rendered = Rendered::new(self.format, self.rules.len());
         rendered.push(rule, finding)?;
