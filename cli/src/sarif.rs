@@ -48,8 +48,11 @@ struct Notification<'a> {
 #[serde(rename_all = "camelCase")]
 struct NotificationProperties<'a> {
     not_assessed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<&'a str>,
 }
 
@@ -95,6 +98,9 @@ struct Message<'a> {
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
     rule_id: &'a str,
+    /// SARIF's `ruleIndex` is an integer (-1 when unknown, its default):
+    /// left out rather than written as null, which the schema refuses.
+    #[serde(skip_serializing_if = "Option::is_none")]
     rule_index: Option<usize>,
     level: &'static str,
     kind: &'static str,
@@ -122,7 +128,9 @@ struct LogicalLocation<'a> {
 struct ResultProperties<'a> {
     resource_type: &'a str,
     compliance: Compliance,
+    #[serde(skip_serializing_if = "Option::is_none")]
     account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<&'a str>,
 }
 
@@ -214,7 +222,7 @@ pub fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::RunError;
+    use crate::report::{Finding, RunError};
 
     #[test]
     fn what_could_not_be_assessed_makes_the_invocation_unsuccessful() {
@@ -241,5 +249,57 @@ mod tests {
             "account 222222222222, region eu-west-1, rule ebs-volume-encrypted not assessed: DescribeVolumes: AccessDenied"
         );
         assert_eq!(notification["properties"]["accountId"], "222222222222");
+    }
+
+    /// Every null in a JSON value, by its path.
+    fn nulls(value: &serde_json::Value, path: String, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Null => out.push(path),
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    nulls(v, format!("{path}[{i}]"), out);
+                }
+            }
+            serde_json::Value::Object(members) => {
+                for (k, v) in members {
+                    nulls(v, format!("{path}.{k}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn what_is_not_known_is_left_out_not_written_as_null() {
+        let rule = atrest_rules::find("ebs-volume-encrypted").unwrap().spec();
+        let other = atrest_rules::find("kms-key-rotation-enabled").unwrap().spec();
+        let finding = |rule: &'static str| Finding {
+            rule,
+            resource_type: "AWS::EC2::Volume".into(),
+            resource_id: "vol-1".into(),
+            compliance: Compliance::NonCompliant,
+            annotation: None,
+            ordering_timestamp: "2026-12-01T00:00:00Z".into(),
+            account_id: None,
+            region: None,
+            recorded_at: None,
+        };
+        // The second finding's rule is not among the report's rules: no index.
+        let findings = [finding(rule.id), finding(other.id)];
+        let errors = [RunError {
+            account_id: None,
+            region: None,
+            rule: None,
+            reason: "ListDiscoveredResources: AccessDenied".into(),
+        }];
+        let report = Report::new(&findings, vec![rule], "test".into()).with_errors(&errors);
+        let value = serde_json::to_value(log(&report)).unwrap();
+        let mut found = Vec::new();
+        nulls(&value, String::new(), &mut found);
+        assert!(found.is_empty(), "nulls at {found:?}");
+        let results = &value["runs"][0]["results"];
+        assert_eq!(results[0]["ruleIndex"], 0);
+        assert!(results[1].get("ruleIndex").is_none());
+        assert_eq!(results[1]["ruleId"], "kms-key-rotation-enabled");
     }
 }
