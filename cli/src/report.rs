@@ -105,6 +105,9 @@ pub struct Report<'a> {
     pub inventory: Option<&'a Inventory>,
     /// What could not be assessed (exit code 2).
     pub errors: &'a [RunError],
+    /// The regions the run covered (`scan`), where an error of a whole
+    /// account (its role could not be assumed) left each unassessed.
+    pub regions: &'a [String],
 }
 
 impl<'a> Report<'a> {
@@ -117,12 +120,19 @@ impl<'a> Report<'a> {
             generated_at: now_text(),
             inventory: None,
             errors: &[],
+            regions: &[],
         }
     }
 
     /// The same report with what the run could not assess.
     pub fn with_errors(mut self, errors: &'a [RunError]) -> Self {
         self.errors = errors;
+        self
+    }
+
+    /// The same report with the regions the run covered.
+    pub fn with_regions(mut self, regions: &'a [String]) -> Self {
+        self.regions = regions;
         self
     }
 

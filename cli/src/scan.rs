@@ -101,7 +101,7 @@ pub fn run(args: Args) -> Result<u8, CliError> {
         .build()
         .map_err(CliError::Runtime)?;
     let specs: Vec<_> = rules.iter().map(|r| r.spec()).collect();
-    let (findings, inventory, errors) = runtime.block_on(async {
+    let (findings, inventory, errors, regions) = runtime.block_on(async {
         let base = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry_config())
             .load()
@@ -238,14 +238,15 @@ pub fn run(args: Args) -> Result<u8, CliError> {
             inventory.extend(Inventory::build(&env.keys, listed, types.clone(), Some(region)).await?);
         }
         errors.sort_by(|a, b| (&a.account_id, &a.region, &a.rule).cmp(&(&b.account_id, &b.region, &b.rule)));
-        Ok::<_, CliError>((findings, inventory, errors))
+        Ok::<_, CliError>((findings, inventory, errors, regions))
     })?;
     for e in &errors {
         eprintln!("atrest: {} not assessed: {}", e.place(), e.reason);
     }
     let report = Report::new(&findings, specs, "live scan".into())
         .with_inventory(&inventory)
-        .with_errors(&errors);
+        .with_errors(&errors)
+        .with_regions(&regions);
     emit_report(&report, &args.output, args.inventory.inventory)?;
     Ok(exit_code(&report))
 }

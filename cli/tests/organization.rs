@@ -6,7 +6,7 @@
 use std::process::{Command, Output};
 
 use atrest_e2e::fault_proxy::{Fault, FaultProxy};
-use atrest_e2e::{count_operations, Moto};
+use atrest_e2e::{count_operations, schema_check, Moto};
 use aws_config::SdkConfig;
 use serde_json::Value;
 
@@ -206,6 +206,58 @@ async fn scan_organization_reports_every_account_and_names_the_one_it_could_not_
         "no account filter"
     );
     assert!(page.contains(r#"<table id="errors">"#) && page.contains("AccessDenied"));
+
+    // OCSF and ASFF carry the gap, not a clean account: an event of unknown
+    // status, and a NOT_AVAILABLE finding for each region the scan covered.
+    let o = scan_organization(
+        &proxy.endpoint,
+        "ocsf",
+        &["--region", "eu-west-1", "--region", "us-east-1"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let events: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gaps: Vec<_> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["compliance"]["status_id"] == 0)
+        .collect();
+    assert_eq!(gaps.len(), 1, "{events}");
+    assert_eq!(gaps[0]["cloud"]["account"]["uid"], org.broken.as_str());
+    assert_eq!(gaps[0]["resources"][0]["type"], "AWS::::Account");
+    assert!(
+        gaps[0]["message"].as_str().unwrap().contains("AccessDenied"),
+        "{}",
+        gaps[0]
+    );
+    if let Some((valid, out)) = schema_check("ocsf", &events, None) {
+        assert!(valid, "{out}");
+    }
+    let o = scan_organization(
+        &proxy.endpoint,
+        "asff",
+        &["--region", "eu-west-1", "--region", "us-east-1"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let asff: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut gaps: Vec<_> = asff
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["Compliance"]["Status"] == "NOT_AVAILABLE")
+        .map(|f| {
+            assert_eq!(f["AwsAccountId"], org.broken.as_str());
+            assert_eq!(f["Resources"][0]["Type"], "AwsAccount");
+            assert_eq!(f["Resources"][0]["Id"], format!("AWS::::Account:{}", org.broken));
+            assert!(f["Description"].as_str().unwrap().contains("AccessDenied"), "{f}");
+            f["Region"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    gaps.sort();
+    assert_eq!(gaps, ["eu-west-1", "us-east-1"], "{asff}");
+    if let Some((valid, out)) = schema_check("asff", &asff, Some(&moto)) {
+        assert!(valid, "{out}");
+    }
 
     // Without the broken account, nothing is missing: exit 1 for beta.
     let o = scan_organization(&proxy.endpoint, "json", &["--exclude-accounts", &org.broken]);

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use atrest_e2e::{venv, Moto};
+use atrest_e2e::{schema_check, Moto};
 use serde_json::{json, Value};
 
 const SNAPSHOT: &str = "examples/config-snapshot.json";
@@ -574,42 +574,6 @@ fn report(format: &str) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
-/// Runs the schema check (cli/tests/schemas/validate.py) on `document`;
-/// its exit status and output. `None` when the virtual environment is
-/// missing outside CI.
-fn validate(kind: &str, document: &Value, moto: Option<&Moto>) -> Option<(bool, String)> {
-    let python = venv().join("bin/python");
-    if !python.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the virtual environment is missing under CI"
-        );
-        eprintln!("\n!!!!! SKIPPED: no virtual environment (make venv) !!!!!\n");
-        return None;
-    }
-    let dir = temp_dir(&format!("schema-{kind}"));
-    let file = dir.join(format!("{kind}-{}.json", document.to_string().len()));
-    std::fs::write(&file, document.to_string()).unwrap();
-    let mut command = Command::new(python);
-    command
-        .arg(root().join("cli/tests/schemas/validate.py"))
-        .arg(kind)
-        .arg(&file);
-    if let Some(moto) = moto {
-        command.arg(&moto.endpoint);
-    }
-    let o = command.output().unwrap();
-    let _ = std::fs::remove_file(&file);
-    Some((
-        o.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    ))
-}
-
 #[test]
 fn ocsf_events_are_valid_compliance_findings() {
     let events = report("ocsf");
@@ -629,7 +593,7 @@ fn ocsf_events_are_valid_compliance_findings() {
         .unwrap()
         .iter()
         .any(|r| r.as_str().unwrap().starts_with("PCI DSS v4.0 ")));
-    let Some((valid, out)) = validate("ocsf", &events, None) else {
+    let Some((valid, out)) = schema_check("ocsf", &events, None) else {
         return;
     };
     assert!(valid, "{out}");
@@ -641,7 +605,7 @@ fn ocsf_events_are_valid_compliance_findings() {
     first.remove("class_uid");
     first.insert("severity_id".into(), 42.into());
     first.insert("colour".into(), "red".into());
-    let (valid, out) = validate("ocsf", &broken, None).unwrap();
+    let (valid, out) = schema_check("ocsf", &broken, None).unwrap();
     assert!(!valid);
     assert!(
         out.contains("class_uid") && out.contains("42") && out.contains("colour"),
@@ -670,7 +634,7 @@ fn asff_findings_pass_the_security_hub_model_and_import_into_moto() {
         .unwrap();
     assert_eq!(volume["Resources"][0]["Type"], "AwsEc2Volume");
     assert_eq!(volume["Compliance"]["Status"], "PASSED");
-    let (valid, out) = validate("asff", &findings, Some(&moto)).unwrap();
+    let (valid, out) = schema_check("asff", &findings, Some(&moto)).unwrap();
     assert!(valid, "{out}");
 
     // The check can fail: a status Security Hub does not know and a
@@ -678,7 +642,7 @@ fn asff_findings_pass_the_security_hub_model_and_import_into_moto() {
     let mut broken = findings.clone();
     broken[0]["Compliance"]["Status"] = "MAYBE".into();
     broken[1].as_object_mut().unwrap().remove("AwsAccountId");
-    let (valid, out) = validate("asff", &broken, None).unwrap();
+    let (valid, out) = schema_check("asff", &broken, None).unwrap();
     assert!(!valid);
     assert!(out.contains("MAYBE") && out.contains("AwsAccountId"), "{out}");
 }

@@ -47,6 +47,52 @@ pub fn venv() -> PathBuf {
         .unwrap_or_else(|| root().join(".venv"))
 }
 
+/// Runs the schema check (cli/tests/schemas/validate.py: `ocsf` against the
+/// OCSF Compliance Finding JSON Schema, `asff` against the Security Hub API
+/// model, and imported into `moto` when given) on `document`; its exit
+/// status and output. `None` when the virtual environment is missing
+/// outside CI.
+pub fn schema_check(kind: &str, document: &serde_json::Value, moto: Option<&Moto>) -> Option<(bool, String)> {
+    let python = venv().join("bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the virtual environment is missing under CI"
+        );
+        eprintln!("\n!!!!! SKIPPED: no virtual environment (make venv) !!!!!\n");
+        return None;
+    }
+    let text = document.to_string();
+    let file = std::env::temp_dir().join(format!(
+        "atrest-schema-{kind}-{}-{}.json",
+        std::process::id(),
+        NEXT_FILE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::write(&file, &text).expect("write the document to check");
+    let mut command = std::process::Command::new(python);
+    command
+        .arg(root().join("cli/tests/schemas/validate.py"))
+        .arg(kind)
+        .arg(&file);
+    if let Some(moto) = moto {
+        command.arg(&moto.endpoint);
+    }
+    let o = command.output().expect("run validate.py");
+    let _ = std::fs::remove_file(&file);
+    Some((
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    ))
+}
+
+/// Numbers the documents `schema_check` writes, so tests running at once
+/// do not share a file.
+static NEXT_FILE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A running moto server, stopped (by its own pid) when dropped, also when a
 /// test panics.
 pub struct Moto {
