@@ -913,9 +913,7 @@ rdklib {r['baseline']['rdklib']} + boto3 {r['baseline']['boto3']} (`bench/rdklib
   a position-dependent executable (`-C relocation-model=static` on the
   binary alone; no relative relocations for the loader to apply), and the
   shipped binary with `SSL_CERT_FILE` pointed at an empty file (no CA roots
-  read and decoded). Neither is shipped: a position-dependent executable
-  gives up address-space randomisation of its code and data, and the first
-  AWS call needs the roots (see the README's benchmark section).
+  read and decoded). Neither is shipped (see "Targets not met, and why").
 - **Cold start → first answer**: `exec` to the POSTed response of one
   change event (an encrypted volume on moto; TestMode), {r['starts']} starts each for
   `ebs-volume-encrypted` and the floor; the rule's two calls, recorded by
